@@ -1,0 +1,119 @@
+package io.regcast.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.regcast.model.Cloud;
+import io.regcast.model.Folder;
+import io.regcast.model.Gateway;
+import io.regcast.model.Operation;
+import io.regcast.model.Registry;
+import io.regcast.model.Resource;
+import io.regcast.model.ResourceKind;
+import io.regcast.model.ResourceSpec;
+import io.regcast.model.ServiceAccount;
+import io.regcast.model.Trigger;
+import io.regcast.model.Violations;
+import java.util.Set;
+
+/**
+ * The JSON shape of every resource and operation, in one place: how create requests are read and
+ * how resources are written (camelCase, the reference product's field names). Triggers have their
+ * own class, {@link TriggerJson}.
+ */
+final class ResourceJson {
+  static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private ResourceJson() {}
+
+  /** Reads a create request for {@code kind}; every problem in it is reported at once. */
+  static ResourceSpec readSpec(ResourceKind kind, JsonNode body) {
+    if (kind == ResourceKind.TRIGGER) {
+      return TriggerJson.readSpec(body);
+    }
+    Violations v = new Violations();
+    JsonFields f = JsonFields.root(body, v);
+    String parentField = kind.parentField();
+    f.allowOnly(
+        kind == ResourceKind.CLOUD
+            ? Set.of("name", "description")
+            : kind == ResourceKind.GATEWAY
+                ? Set.of(parentField, "name", "description", "websocketPaths")
+                : Set.of(parentField, "name", "description"));
+    String parentId = parentField == null ? null : f.string(parentField);
+    String name = f.string("name");
+    String description = f.string("description");
+    var paths = kind == ResourceKind.GATEWAY ? f.strings("websocketPaths") : null;
+    v.throwIfAny();
+    return switch (kind) {
+      case CLOUD -> new ResourceSpec.CloudSpec(name, description);
+      case FOLDER -> new ResourceSpec.FolderSpec(parentId, name, description);
+      case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description);
+      case SERVICE_ACCOUNT -> new ResourceSpec.ServiceAccountSpec(parentId, name, description);
+      case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths);
+      case TRIGGER -> throw new IllegalStateException("handled above");
+    };
+  }
+
+  static ObjectNode write(Resource resource) {
+    ObjectNode out = NODES.objectNode();
+    out.put("id", resource.id());
+    if (resource.kind().parent() != null) {
+      out.put(resource.kind().parentField(), resource.parentId());
+    }
+    out.put("createdAt", resource.createdAt().toString());
+    if (resource instanceof Trigger t) {
+      TriggerJson.writeFields(t, out);
+    } else if (resource instanceof Gateway g) {
+      writeNamed(out, g.name(), g.description());
+      g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
+    } else {
+      writeNamed(out, resource.name(), description(resource));
+    }
+    return out;
+  }
+
+  private static String description(Resource resource) {
+    if (resource instanceof Cloud c) {
+      return c.description();
+    } else if (resource instanceof Folder f) {
+      return f.description();
+    } else if (resource instanceof Registry r) {
+      return r.description();
+    } else if (resource instanceof ServiceAccount s) {
+      return s.description();
+    }
+    throw new IllegalArgumentException("no description on " + resource.kind());
+  }
+
+  private static void writeNamed(ObjectNode out, String name, String description) {
+    out.put("name", name);
+    out.put("description", description);
+  }
+
+  static ObjectNode write(Operation op) {
+    ObjectNode out = NODES.objectNode();
+    out.put("id", op.id());
+    out.put("description", op.description());
+    out.put("createdAt", op.createdAt().toString());
+    out.put("createdBy", op.createdBy());
+    out.put("modifiedAt", op.modifiedAt().toString());
+    out.put("done", op.done());
+    ObjectNode metadata = out.putObject("metadata");
+    op.metadata().forEach(metadata::put);
+    out.set("response", op.response() == null ? NODES.objectNode() : write(op.response()));
+    return out;
+  }
+
+  /** The plural field that holds a list of {@code kind}, as the reference names it. */
+  static String listField(ResourceKind kind) {
+    return switch (kind) {
+      case CLOUD -> "clouds";
+      case FOLDER -> "folders";
+      case REGISTRY -> "registries";
+      case GATEWAY -> "apiGateways";
+      case SERVICE_ACCOUNT -> "serviceAccounts";
+      case TRIGGER -> "triggers";
+    };
+  }
+}

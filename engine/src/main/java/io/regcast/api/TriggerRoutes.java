@@ -1,0 +1,185 @@
+package io.regcast.api;
+
+import static io.regcast.api.ApiSupport.respond;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterMap;
+import static org.apache.pekko.http.javadsl.server.Directives.patch;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.regcast.catalog.CatalogEntity;
+import io.regcast.model.Operation;
+import io.regcast.model.Problem;
+import io.regcast.model.ProblemException;
+import io.regcast.model.ResourceKind;
+import io.regcast.model.Trigger;
+import io.regcast.model.TriggerDefinition;
+import io.regcast.model.TriggerStatus;
+import io.regcast.model.Violations;
+import io.regcast.trigger.TriggerEntity;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code /triggers/v1/triggers}: the common resource routes plus update ({@code PATCH} with an
+ * update mask), {@code :pause} and {@code :resume}. Every write answers once the trigger's entity
+ * holds the new revision (or, if it does not answer in time, once the catalog has it: the catalog
+ * keeps re-sending).
+ */
+final class TriggerRoutes {
+  static final String BASE = "triggers/v1/triggers";
+  private static final Logger log = LoggerFactory.getLogger(TriggerRoutes.class);
+  private static final int UPDATE_ATTEMPTS = 5;
+  private static final Set<String> UPDATE_FIELDS =
+      Set.of("triggerId", "updateMask", "name", "description", "labels", TriggerJson.RULE);
+
+  private final CatalogClient catalog;
+  private final ApiSupport support;
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+  private final ResourceRoutes common;
+
+  TriggerRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout) {
+    this.catalog = catalog;
+    this.support = support;
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = timeout;
+    this.common = new ResourceRoutes(ResourceKind.TRIGGER, BASE, catalog, support, this::handToEntity);
+  }
+
+  Route route() {
+    return concat(
+        common.route(),
+        pathPrefix(
+            ResourceRoutes.matcher(BASE),
+            () ->
+                concat(
+                    path(verb("pause"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.PAUSED)))),
+                    path(verb("resume"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.ACTIVE)))),
+                    path(
+                        PathMatchers.segment(),
+                        id ->
+                            patch(
+                                () ->
+                                    parameterMap(
+                                        query -> support.jsonBody(body -> update(id, body, query))))))));
+  }
+
+  private static org.apache.pekko.http.javadsl.server.PathMatcher1<String> verb(String verb) {
+    return PathMatchers.segment(Pattern.compile("(.+):" + verb));
+  }
+
+  private CompletionStage<HttpResponse> setStatus(String id, TriggerStatus status) {
+    return common.written(
+        catalog.ask(r -> new CatalogEntity.SetTriggerStatus(id, status, "", r), CatalogEntity.Completed.class));
+  }
+
+  private CompletionStage<HttpResponse> update(String id, JsonNode body, Map<String, String> query) {
+    Violations v = new Violations();
+    JsonFields fields = JsonFields.root(body, v).allowOnly(UPDATE_FIELDS);
+    String bodyId = fields.string("triggerId");
+    v.check(bodyId == null || bodyId.equals(id), "triggerId", "must match the trigger id in the path");
+    List<String> mask = updateMask((ObjectNode) body, query, v);
+    v.throwIfAny();
+    return common.written(update(id, (ObjectNode) body, mask, 1));
+  }
+
+  /** Merges the update into the current revision; if another write got in between, merges again. */
+  private CompletionStage<CatalogEntity.Completed> update(
+      String id, ObjectNode body, List<String> mask, int attempt) {
+    return catalog
+        .ask(r -> new CatalogEntity.Get(ResourceKind.TRIGGER, id, r), CatalogEntity.Found.class)
+        .thenCompose(
+            found -> {
+              Trigger current = (Trigger) found.resource();
+              TriggerDefinition merged = TriggerJson.merge(current, body, mask);
+              return catalog.ask(
+                  r -> new CatalogEntity.UpdateTrigger(id, current.revision(), merged, "", r),
+                  CatalogEntity.Completed.class);
+            })
+        .handle(
+            (completed, failure) -> {
+              if (failure == null) {
+                return CompletableFuture.completedFuture(completed);
+              }
+              Problem problem = ApiErrors.toProblem(failure);
+              if (problem.kind() == Problem.Kind.ABORTED && attempt < UPDATE_ATTEMPTS) {
+                return update(id, body, mask, attempt + 1);
+              }
+              return CompletableFuture.<CatalogEntity.Completed>failedFuture(new ProblemException(problem));
+            })
+        .thenCompose(stage -> stage);
+  }
+
+  /**
+   * The paths to update: {@code updateMask} from the body (a comma-separated string or a list) or
+   * the query; without one, every definition field present in the body.
+   */
+  private static List<String> updateMask(ObjectNode body, Map<String, String> query, Violations v) {
+    List<String> mask = new ArrayList<>();
+    JsonNode inBody = body.get("updateMask");
+    if (inBody != null && inBody.isTextual()) {
+      mask.addAll(split(inBody.textValue()));
+    } else if (inBody != null && inBody.isArray()) {
+      inBody.forEach(p -> mask.add(p.asText()));
+    } else if (inBody != null && !inBody.isNull()) {
+      v.add("updateMask", "must be a comma-separated string of field paths");
+    } else if (query.containsKey("updateMask")) {
+      mask.addAll(split(query.get("updateMask")));
+    } else {
+      body.fieldNames().forEachRemaining(f -> {
+        if (!f.equals("updateMask") && !f.equals("triggerId")) {
+          mask.add(f);
+        }
+      });
+    }
+    for (String path : mask) {
+      v.check(
+          TriggerJson.MASK_PATHS.contains(path),
+          "updateMask",
+          "\"" + path + "\" cannot be updated (updatable: name, description, labels, rule and the"
+              + " fields of rule.containerRegistry)");
+    }
+    v.check(!mask.isEmpty() || !v.isEmpty(), "updateMask", "names no field to update");
+    return mask;
+  }
+
+  private static List<String> split(String mask) {
+    return Arrays.stream(mask.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /** Hands the written revision to the trigger's entity and waits for it, within the ask timeout. */
+  private CompletionStage<Operation> handToEntity(Operation op) {
+    if (!(op.response() instanceof Trigger trigger)) {
+      return CompletableFuture.completedFuture(op);
+    }
+    return sharding
+        .entityRefFor(TriggerEntity.ENTITY_KEY, trigger.id())
+        .<TriggerEntity.Applied>ask(r -> new TriggerEntity.Configure(trigger, r), timeout)
+        .handle(
+            (applied, failure) -> {
+              if (failure != null) {
+                log.warn("Trigger {} revision {} not yet applied by its entity ({}); the catalog re-sends it",
+                    trigger.id(), trigger.revision(), failure.toString());
+              }
+              return op;
+            });
+  }
+}

@@ -1,0 +1,395 @@
+package io.regcast.catalog;
+
+import io.regcast.model.JsonSerializable;
+import io.regcast.model.Operation;
+import io.regcast.model.Problem;
+import io.regcast.model.Resource;
+import io.regcast.model.ResourceKind;
+import io.regcast.model.ResourceSpec;
+import io.regcast.model.Trigger;
+import io.regcast.model.TriggerDefinition;
+import io.regcast.model.TriggerStatus;
+import io.regcast.trigger.TriggerEntity;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The catalog of every resource definition, one sharded entity for the whole deployment (so name
+ * uniqueness and references between resources are checked atomically; admin writes are rare).
+ *
+ * <p>Commands are validated against {@link CatalogState}; a refused command persists nothing and
+ * answers {@link Rejected}. Each accepted write persists one event that carries the resource and
+ * its {@link Operation}. Trigger writes are then handed to the trigger's {@link TriggerEntity}; a
+ * revision the entity has not acknowledged is re-sent on a timer and after recovery, so a crash
+ * between the catalog's write and the entity's leaves the entity one revision behind for at most
+ * one sync interval.
+ */
+public final class CatalogEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        CatalogEntity.Command, CatalogEntity.Event, CatalogState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Catalog");
+  /** The catalog is one entity; sharding keeps it alive on some node. */
+  public static final String ENTITY_ID = "catalog";
+
+  public static void init(ActorSystem<?> system, Settings settings) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(settings, Clock.systemUTC())));
+  }
+
+  public static EntityRef<Command> ref(ActorSystem<?> system) {
+    return ClusterSharding.get(system).entityRefFor(ENTITY_KEY, ENTITY_ID);
+  }
+
+  public static Behavior<Command> create(Settings settings, Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(ResyncTick.INSTANCE, settings.syncInterval());
+                  return new CatalogEntity(ctx, settings, clock);
+                }));
+  }
+
+  /** Tuning read from {@code regcast.catalog}. */
+  public record Settings(int snapshotEvery, Duration syncInterval, Duration syncTimeout) {}
+
+  // ---- protocol ----
+
+  public sealed interface Command extends JsonSerializable {}
+
+  public record Create(ResourceSpec spec, String actor, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record Get(ResourceKind kind, String id, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Resources of a kind under a parent (ignored for clouds), optionally of one exact name. */
+  public record ListResources(
+      ResourceKind kind, String parentId, String name, PageRequest page, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record Delete(ResourceKind kind, String id, String actor, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * Replaces a trigger's definition if it is still at {@code expectedRevision} (the caller merged
+   * its update into that revision); otherwise {@link Rejected} with {@code ABORTED}, and the caller
+   * merges again.
+   */
+  public record UpdateTrigger(
+      String id,
+      long expectedRevision,
+      TriggerDefinition definition,
+      String actor,
+      ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record SetTriggerStatus(
+      String id, TriggerStatus status, String actor, ActorRef<Reply> replyTo) implements Command {}
+
+  public record ListOperations(
+      ResourceKind kind, String resourceId, PageRequest page, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record GetOperation(String id, ActorRef<Reply> replyTo) implements Command {}
+
+  private record SyncAcknowledged(String triggerId, long revision) implements Command {}
+
+  private enum ResyncTick implements Command {
+    INSTANCE
+  }
+
+  public sealed interface Reply extends JsonSerializable {}
+
+  public record Completed(Operation operation) implements Reply {}
+
+  public record Found(Resource resource) implements Reply {}
+
+  public record FoundOperation(Operation operation) implements Reply {}
+
+  /** One page; {@code nextAfterId} is null on the last page. */
+  public record Listed(List<Resource> items, String nextAfterId) implements Reply {}
+
+  public record ListedOperations(List<Operation> operations, String nextAfterId)
+      implements Reply {}
+
+  public record Rejected(Problem problem) implements Reply {}
+
+  public sealed interface Event extends JsonSerializable {}
+
+  public record Created(Resource resource, Operation operation) implements Event {}
+
+  public record Updated(Resource resource, Operation operation) implements Event {}
+
+  public record Deleted(Resource resource, Operation operation) implements Event {}
+
+  // ---- behaviour ----
+
+  private final ActorContext<Command> context;
+  private final Settings settings;
+  private final Clock clock;
+  private final ClusterSharding sharding;
+  /** Trigger id → the revision its entity has not acknowledged yet (not persisted: rebuilt at recovery). */
+  private final Map<String, Long> unsynced = new HashMap<>();
+
+  private CatalogEntity(ActorContext<Command> context, Settings settings, Clock clock) {
+    super(PersistenceId.of(ENTITY_KEY.name(), ENTITY_ID));
+    this.context = context;
+    this.settings = settings;
+    this.clock = clock;
+    this.sharding = ClusterSharding.get(context.getSystem());
+  }
+
+  @Override
+  public CatalogState emptyState() {
+    return CatalogState.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<CatalogState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              state.triggers().forEach(t -> unsynced.put(t.id(), t.revision()));
+              unsynced.putAll(state.removedTriggers());
+              context.getLog().info(
+                  "Catalog recovered: {} resources, {} triggers to hand to their entities",
+                  state.resources().size(), unsynced.size());
+              unsynced.keySet().forEach(id -> sync(state, id));
+            })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, CatalogState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, this::onGet)
+        .onCommand(ListResources.class, this::onList)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(UpdateTrigger.class, this::onUpdateTrigger)
+        .onCommand(SetTriggerStatus.class, this::onSetTriggerStatus)
+        .onCommand(ListOperations.class, this::onListOperations)
+        .onCommand(GetOperation.class, this::onGetOperation)
+        .onCommand(SyncAcknowledged.class, this::onSyncAcknowledged)
+        .onCommand(ResyncTick.class, this::onResyncTick)
+        .build();
+  }
+
+  private ReplyEffect<Event, CatalogState> onCreate(CatalogState state, Create cmd) {
+    Problem problem = state.checkCreate(cmd.spec());
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    Instant now = clock.instant();
+    ResourceKind kind = cmd.spec().kind();
+    Resource resource = cmd.spec().toResource(kind.newId(), now);
+    Operation op = operation("Create " + kind.displayName(), cmd.actor(), now, resource, resource);
+    return Effect()
+        .persist(new Created(resource, op))
+        .thenRun(s -> syncIfTrigger(s, resource))
+        .thenReply(cmd.replyTo(), s -> new Completed(op));
+  }
+
+  private ReplyEffect<Event, CatalogState> onGet(CatalogState state, Get cmd) {
+    return state
+        .find(cmd.kind(), cmd.id())
+        .map(r -> Effect().reply(cmd.replyTo(), (Reply) new Found(r)))
+        .orElseGet(() -> reject(cmd.replyTo(), Problem.notFound(cmd.kind(), cmd.id())));
+  }
+
+  private ReplyEffect<Event, CatalogState> onList(CatalogState state, ListResources cmd) {
+    ResourceKind parentKind = cmd.kind().parent();
+    if (parentKind != null && state.find(parentKind, cmd.parentId()).isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(parentKind, cmd.parentId()));
+    }
+    Predicate<Resource> filter = cmd.name() == null ? r -> true : r -> r.name().equals(cmd.name());
+    List<Resource> all = state.list(cmd.kind(), cmd.parentId(), filter);
+    List<Resource> after =
+        all.stream().filter(r -> r.id().compareTo(cmd.page().afterId()) > 0).toList();
+    List<Resource> page = after.subList(0, Math.min(cmd.page().size(), after.size()));
+    String next = after.size() > page.size() ? page.get(page.size() - 1).id() : null;
+    return Effect().reply(cmd.replyTo(), new Listed(page, next));
+  }
+
+  private ReplyEffect<Event, CatalogState> onDelete(CatalogState state, Delete cmd) {
+    var found = state.find(cmd.kind(), cmd.id());
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(cmd.kind(), cmd.id()));
+    }
+    Resource resource = found.get();
+    Problem problem = state.checkDelete(resource);
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    Operation op =
+        operation(
+            "Delete " + cmd.kind().displayName(), cmd.actor(), clock.instant(), resource, null);
+    return Effect()
+        .persist(new Deleted(resource, op))
+        .thenRun(s -> syncIfTrigger(s, resource))
+        .thenReply(cmd.replyTo(), s -> new Completed(op));
+  }
+
+  private ReplyEffect<Event, CatalogState> onUpdateTrigger(CatalogState state, UpdateTrigger cmd) {
+    var found = state.find(ResourceKind.TRIGGER, cmd.id());
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(ResourceKind.TRIGGER, cmd.id()));
+    }
+    Trigger current = (Trigger) found.get();
+    if (current.revision() != cmd.expectedRevision()) {
+      return reject(
+          cmd.replyTo(),
+          Problem.of(Problem.Kind.ABORTED, "trigger " + cmd.id() + " changed meanwhile"));
+    }
+    Problem problem = state.checkTriggerUpdate(current, cmd.definition());
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    return persistTrigger(current.withDefinition(cmd.definition()), "Update trigger", cmd.actor(),
+        cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> onSetTriggerStatus(
+      CatalogState state, SetTriggerStatus cmd) {
+    var found = state.find(ResourceKind.TRIGGER, cmd.id());
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(ResourceKind.TRIGGER, cmd.id()));
+    }
+    Trigger current = (Trigger) found.get();
+    Trigger next = current.status() == cmd.status() ? current : current.withStatus(cmd.status());
+    String verb = cmd.status() == TriggerStatus.PAUSED ? "Pause trigger" : "Resume trigger";
+    return persistTrigger(next, verb, cmd.actor(), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> persistTrigger(
+      Trigger trigger, String description, String actor, ActorRef<Reply> replyTo) {
+    Operation op = operation(description, actor, clock.instant(), trigger, trigger);
+    return Effect()
+        .persist(new Updated(trigger, op))
+        .thenRun(s -> syncIfTrigger(s, trigger))
+        .thenReply(replyTo, s -> new Completed(op));
+  }
+
+  private ReplyEffect<Event, CatalogState> onListOperations(
+      CatalogState state, ListOperations cmd) {
+    if (state.find(cmd.kind(), cmd.resourceId()).isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(cmd.kind(), cmd.resourceId()));
+    }
+    List<Operation> all = state.operationsOf(cmd.resourceId());
+    int start = 0;
+    if (!cmd.page().afterId().isEmpty()) {
+      start = all.stream().map(Operation::id).toList().indexOf(cmd.page().afterId()) + 1;
+    }
+    List<Operation> page = all.subList(start, Math.min(all.size(), start + cmd.page().size()));
+    String next = start + page.size() < all.size() ? page.get(page.size() - 1).id() : null;
+    return Effect().reply(cmd.replyTo(), new ListedOperations(page, next));
+  }
+
+  private ReplyEffect<Event, CatalogState> onGetOperation(CatalogState state, GetOperation cmd) {
+    Operation op = state.operations().get(cmd.id());
+    return op != null
+        ? Effect().reply(cmd.replyTo(), new FoundOperation(op))
+        : reject(
+            cmd.replyTo(),
+            Problem.of(Problem.Kind.NOT_FOUND, "operation " + cmd.id() + " not found"));
+  }
+
+  private ReplyEffect<Event, CatalogState> onSyncAcknowledged(
+      CatalogState state, SyncAcknowledged ack) {
+    Long wanted = unsynced.get(ack.triggerId());
+    if (wanted != null && ack.revision() >= wanted) {
+      unsynced.remove(ack.triggerId());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, CatalogState> onResyncTick(CatalogState state, ResyncTick tick) {
+    if (!unsynced.isEmpty()) {
+      context.getLog().info("Re-sending {} trigger definitions to their entities", unsynced.size());
+      List.copyOf(unsynced.keySet()).forEach(id -> sync(state, id));
+    }
+    return Effect().noReply();
+  }
+
+  // ---- helpers ----
+
+  private void syncIfTrigger(CatalogState state, Resource resource) {
+    if (resource instanceof Trigger t) {
+      unsynced.put(t.id(), state.find(ResourceKind.TRIGGER, t.id())
+          .map(r -> ((Trigger) r).revision())
+          .orElseGet(() -> state.removedTriggers().get(t.id())));
+      sync(state, t.id());
+    }
+  }
+
+  /** Hands the trigger's current revision (or its removal) to its entity. */
+  private void sync(CatalogState state, String triggerId) {
+    EntityRef<TriggerEntity.Command> entity =
+        sharding.entityRefFor(TriggerEntity.ENTITY_KEY, triggerId);
+    var trigger = state.find(ResourceKind.TRIGGER, triggerId);
+    context.ask(
+        TriggerEntity.Applied.class,
+        entity,
+        settings.syncTimeout(),
+        replyTo ->
+            trigger.isPresent()
+                ? new TriggerEntity.Configure((Trigger) trigger.get(), replyTo)
+                : new TriggerEntity.Remove(
+                    triggerId, state.removedTriggers().get(triggerId), replyTo),
+        (applied, failure) ->
+            applied != null
+                ? new SyncAcknowledged(applied.triggerId(), applied.revision())
+                : new SyncAcknowledged(triggerId, -1));
+  }
+
+  private static Operation operation(
+      String description, String actor, Instant at, Resource subject, Resource response) {
+    return Operation.completed(description, actor, at, subject.kind(), subject.id(), response);
+  }
+
+  private ReplyEffect<Event, CatalogState> reject(ActorRef<Reply> replyTo, Problem problem) {
+    return Effect().reply(replyTo, new Rejected(problem));
+  }
+
+  @Override
+  public EventHandler<CatalogState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Created.class, (state, e) -> state.withResource(e.resource(), e.operation()))
+        .onEvent(Updated.class, (state, e) -> state.withResource(e.resource(), e.operation()))
+        .onEvent(Deleted.class, (state, e) -> state.without(e.resource(), e.operation()))
+        .build();
+  }
+}

@@ -1,0 +1,189 @@
+package io.regcast.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * What a create request asks for, validated on construction. The catalog checks what needs the
+ * other resources (parents exist, names are free, references resolve).
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+  @JsonSubTypes.Type(value = ResourceSpec.CloudSpec.class, name = "cloud"),
+  @JsonSubTypes.Type(value = ResourceSpec.FolderSpec.class, name = "folder"),
+  @JsonSubTypes.Type(value = ResourceSpec.RegistrySpec.class, name = "registry"),
+  @JsonSubTypes.Type(value = ResourceSpec.GatewaySpec.class, name = "gateway"),
+  @JsonSubTypes.Type(value = ResourceSpec.ServiceAccountSpec.class, name = "serviceAccount"),
+  @JsonSubTypes.Type(value = ResourceSpec.TriggerSpec.class, name = "trigger")
+})
+public sealed interface ResourceSpec extends JsonSerializable {
+
+  @JsonIgnore
+  ResourceKind kind();
+
+  @JsonIgnore
+  String parentId();
+
+  @JsonIgnore
+  String name();
+
+  Resource toResource(String id, Instant createdAt);
+
+  /** Shared rules of the simple resources: a valid name, a short description, a parent id. */
+  private static void checkBasics(
+      ResourceKind kind, String parentId, String name, String description) {
+    Violations v = new Violations();
+    if (kind.parent() != null) {
+      Ids.checkReference(v, kind.parentField(), parentId);
+    }
+    Names.checkName(v, name);
+    Names.checkDescription(v, description);
+    v.throwIfAny();
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  record CloudSpec(String name, String description) implements ResourceSpec {
+    public CloudSpec {
+      description = orEmpty(description);
+      checkBasics(ResourceKind.CLOUD, null, name, description);
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.CLOUD;
+    }
+
+    public String parentId() {
+      return null;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new Cloud(id, name, description, createdAt);
+    }
+  }
+
+  record FolderSpec(String cloudId, String name, String description) implements ResourceSpec {
+    public FolderSpec {
+      description = orEmpty(description);
+      checkBasics(ResourceKind.FOLDER, cloudId, name, description);
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.FOLDER;
+    }
+
+    public String parentId() {
+      return cloudId;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new Folder(id, cloudId, name, description, createdAt);
+    }
+  }
+
+  record RegistrySpec(String folderId, String name, String description) implements ResourceSpec {
+    public RegistrySpec {
+      description = orEmpty(description);
+      checkBasics(ResourceKind.REGISTRY, folderId, name, description);
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.REGISTRY;
+    }
+
+    public String parentId() {
+      return folderId;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new Registry(id, folderId, name, description, createdAt);
+    }
+  }
+
+  record ServiceAccountSpec(String folderId, String name, String description)
+      implements ResourceSpec {
+    public ServiceAccountSpec {
+      description = orEmpty(description);
+      checkBasics(ResourceKind.SERVICE_ACCOUNT, folderId, name, description);
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.SERVICE_ACCOUNT;
+    }
+
+    public String parentId() {
+      return folderId;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new ServiceAccount(id, folderId, name, description, createdAt);
+    }
+  }
+
+  record GatewaySpec(String folderId, String name, String description, List<String> websocketPaths)
+      implements ResourceSpec {
+    public static final int MAX_PATHS = 100;
+
+    public GatewaySpec {
+      description = orEmpty(description);
+      websocketPaths = websocketPaths == null ? List.of() : List.copyOf(websocketPaths);
+      checkBasics(ResourceKind.GATEWAY, folderId, name, description);
+      Violations v = new Violations();
+      if (v.check(!websocketPaths.isEmpty(), "websocketPaths", "must list at least one path")
+          && v.check(
+              websocketPaths.size() <= MAX_PATHS, "websocketPaths", "must list at most 100 paths")) {
+        for (int i = 0; i < websocketPaths.size(); i++) {
+          GatewayPaths.check(v, "websocketPaths[" + i + "]", websocketPaths.get(i));
+        }
+        v.check(
+            new LinkedHashSet<>(websocketPaths).size() == websocketPaths.size(),
+            "websocketPaths",
+            "must not list a path twice");
+      }
+      v.throwIfAny();
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.GATEWAY;
+    }
+
+    public String parentId() {
+      return folderId;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new Gateway(id, folderId, name, description, websocketPaths, createdAt);
+    }
+  }
+
+  /** A new trigger; it starts {@link TriggerStatus#ACTIVE}. */
+  record TriggerSpec(String folderId, TriggerDefinition definition) implements ResourceSpec {
+    public TriggerSpec {
+      Violations v = new Violations();
+      Ids.checkReference(v, "folderId", folderId);
+      v.throwIfAny();
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.TRIGGER;
+    }
+
+    public String parentId() {
+      return folderId;
+    }
+
+    public String name() {
+      return definition.name();
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new Trigger(id, folderId, createdAt, definition, TriggerStatus.ACTIVE, 1);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package io.regcast.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.regcast.api.AdminApi;
+import io.regcast.catalog.CatalogEntity;
+import io.regcast.catalog.PageRequest;
+import io.regcast.model.ResourceKind;
+import io.regcast.trigger.TriggerEntity;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SelfUp;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One regcast node: a cluster member with sharding, the journal and the admin API. {@link
+ * #start} blocks until the node is ready (member Up, catalog answering, HTTP bound); {@link #stop}
+ * runs the coordinated shutdown. Used by {@link Main} and by tests alike.
+ */
+public final class Node implements AutoCloseable {
+  public static final String SYSTEM_NAME = "regcast";
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  private final ActorSystem<Void> system;
+  private final Settings settings;
+  private final ServerBinding http;
+
+  private Node(ActorSystem<Void> system, Settings settings, ServerBinding http) {
+    this.system = system;
+    this.settings = settings;
+    this.http = http;
+  }
+
+  /** Our configuration: {@code overrides} over application.conf (with environment) over defaults. */
+  public static Config loadConfig(Config overrides) {
+    ConfigFactory.invalidateCaches();
+    return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+  }
+
+  public static Node start(Config overrides) throws Exception {
+    long started = System.nanoTime();
+    Config loaded = loadConfig(overrides);
+    Settings settings = Settings.from(loaded);
+    Files.createDirectories(settings.dataDir());
+    if (settings.persistence().createSchema()) {
+      Schema.create(settings);
+      log.info("Journal schema ready ({}, {})", settings.persistence().database(),
+          settings.persistence().isH2() ? settings.dataDir() : "external database");
+    }
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(), SYSTEM_NAME, settings.pekkoOverrides().withFallback(loaded));
+    try {
+      Cluster cluster = Cluster.get(system);
+      if (settings.cluster().seedNodes().isEmpty()) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+      awaitSelfUp(system);
+      log.info("Cluster member up at {}", cluster.selfMember().address());
+      TriggerEntity.init(system);
+      CatalogEntity.init(system, settings.catalog());
+      awaitCatalog(system);
+      ServerBinding http = AdminApi.bind(system, settings).toCompletableFuture()
+          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      Node node = new Node(system, settings, http);
+      log.info(
+          "regcast node ready in {} ms: http://{}:{} (data {})",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+          http.localAddress().getHostString(),
+          http.localAddress().getPort(),
+          settings.persistence().isH2() ? settings.dataDir() : settings.persistence().jdbcUrl());
+      return node;
+    } catch (Exception e) {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private static void awaitSelfUp(ActorSystem<Void> system) throws Exception {
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    system.systemActorOf(
+        Behaviors.<SelfUp>setup(
+            ctx -> {
+              Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(ctx.getSelf(), SelfUp.class));
+              return Behaviors.receiveMessage(
+                  m -> {
+                    up.complete(null);
+                    return Behaviors.stopped();
+                  });
+            }),
+        "self-up-watch",
+        Props.empty());
+    up.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** The catalog recovered and answers: the journal is reachable. */
+  private static void awaitCatalog(ActorSystem<Void> system) throws Exception {
+    CatalogEntity.ref(system)
+        .<CatalogEntity.Reply>ask(
+            replyTo -> new CatalogEntity.ListResources(
+                ResourceKind.CLOUD, null, null, new PageRequest(1, null), replyTo),
+            START_TIMEOUT)
+        .toCompletableFuture()
+        .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public InetSocketAddress httpAddress() {
+    return http.localAddress();
+  }
+
+  /** Runs the coordinated shutdown and waits for it. */
+  @Override
+  public void close() throws Exception {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,147 @@
+package io.regcast.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.regcast.catalog.CatalogEntity;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code regcast} configuration block, read and checked once at start-up. A missing or
+ * out-of-range value stops the node with a message naming the key.
+ */
+public record Settings(
+    Path dataDir,
+    Http http,
+    Cluster cluster,
+    Persistence persistence,
+    CatalogEntity.Settings catalog,
+    Api api) {
+
+  public record Http(String host, int port, long maxBodySize, Duration askTimeout) {}
+
+  public record Cluster(String host, int port, List<String> seedNodes) {}
+
+  public record Persistence(
+      String database,
+      String jdbcUrl,
+      String user,
+      String password,
+      int maxConnections,
+      boolean createSchema) {
+
+    public boolean isH2() {
+      return database.equals("h2");
+    }
+  }
+
+  public record Api(int defaultPageSize, int maxPageSize) {}
+
+  public static Settings from(Config root) {
+    Config c = root.getConfig("regcast");
+    Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath().normalize();
+    Http http =
+        new Http(
+            c.getString("http.host"),
+            port(c, "http.port"),
+            positive(c, "http.max-body-size", c.getBytes("http.max-body-size")),
+            positive(c, "http.ask-timeout", c.getDuration("http.ask-timeout")));
+    Cluster cluster =
+        new Cluster(
+            c.getString("cluster.host"), port(c, "cluster.port"),
+            c.getStringList("cluster.seed-nodes"));
+    for (String seed : cluster.seedNodes()) {
+      if (!seed.matches("[^:/@]+:\\d{1,5}")) {
+        throw invalid(c, "cluster.seed-nodes", "each seed must be host:port, got \"" + seed + "\"");
+      }
+    }
+    String database = c.getString("persistence.database");
+    if (!database.equals("h2") && !database.equals("postgres")) {
+      throw invalid(c, "persistence.database", "must be \"h2\" or \"postgres\", got " + database);
+    }
+    Persistence persistence =
+        new Persistence(
+            database,
+            c.getString("persistence.jdbc-url"),
+            c.getString("persistence.user"),
+            c.getString("persistence.password"),
+            (int) positive(c, "persistence.max-connections", c.getInt("persistence.max-connections")),
+            c.getBoolean("persistence.create-schema"));
+    if (!persistence.isH2() && persistence.jdbcUrl().isBlank()) {
+      throw invalid(c, "persistence.jdbc-url", "is required when database = postgres"
+          + " (e.g. jdbc:postgresql://127.0.0.1:5432/regcast, or REGCAST_JDBC_URL)");
+    }
+    CatalogEntity.Settings catalog =
+        new CatalogEntity.Settings(
+            (int) positive(c, "catalog.snapshot-every", c.getInt("catalog.snapshot-every")),
+            positive(c, "catalog.trigger-sync-interval", c.getDuration("catalog.trigger-sync-interval")),
+            http.askTimeout());
+    Api api =
+        new Api(
+            (int) positive(c, "api.default-page-size", c.getInt("api.default-page-size")),
+            (int) positive(c, "api.max-page-size", c.getInt("api.max-page-size")));
+    if (api.defaultPageSize() > api.maxPageSize()) {
+      throw invalid(c, "api.default-page-size", "must not exceed api.max-page-size");
+    }
+    return new Settings(dataDir, http, cluster, persistence, catalog, api);
+  }
+
+  /** The JDBC URL the journal uses: H2 in the data directory, or the configured one. */
+  public String jdbcUrl() {
+    if (!persistence.isH2()) {
+      return persistence.jdbcUrl();
+    }
+    // WRITE_DELAY=0: H2's default 500 ms delay loses acknowledged commits on kill -9.
+    // DB_CLOSE_ON_EXIT=FALSE: H2's own exit hook would close the database under Pekko's shutdown.
+    return "jdbc:h2:file:" + dataDir.resolve("regcast") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  /** Pekko settings derived from ours, layered over the loaded configuration. */
+  public Config pekkoOverrides() {
+    Map<String, Object> values = new HashMap<>();
+    String db = "pekko-persistence-jdbc.shared-databases.regcast.";
+    values.put(db + "profile", persistence.isH2() ? "slick.jdbc.H2Profile$" : "slick.jdbc.PostgresProfile$");
+    values.put(db + "db.driver", persistence.isH2() ? "org.h2.Driver" : "org.postgresql.Driver");
+    values.put(db + "db.url", jdbcUrl());
+    values.put(db + "db.user", persistence.isH2() ? "" : persistence.user());
+    values.put(db + "db.password", persistence.isH2() ? "" : persistence.password());
+    List<String> seeds = new ArrayList<>();
+    for (String seed : cluster.seedNodes()) {
+      seeds.add("pekko://" + Node.SYSTEM_NAME + "@" + seed);
+    }
+    values.put("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+    return ConfigFactory.parseMap(values);
+  }
+
+  private static int port(Config c, String key) {
+    int port = c.getInt(key);
+    if (port < 0 || port > 65535) {
+      throw invalid(c, key, "must be a port between 0 and 65535 (0 = any free port), got " + port);
+    }
+    return port;
+  }
+
+  private static long positive(Config c, String key, long value) {
+    if (value <= 0) {
+      throw invalid(c, key, "must be positive, got " + value);
+    }
+    return value;
+  }
+
+  private static Duration positive(Config c, String key, Duration value) {
+    if (value.isNegative() || value.isZero()) {
+      throw invalid(c, key, "must be a positive duration, got " + value);
+    }
+    return value;
+  }
+
+  private static ConfigException invalid(Config c, String key, String reason) {
+    return new ConfigException.BadValue(c.origin(), "regcast." + key, reason);
+  }
+}
