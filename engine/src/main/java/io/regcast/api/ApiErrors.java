@@ -84,8 +84,10 @@ final class ApiErrors {
     if (t instanceof EntityStreamSizeException e) {
       return tooLarge(e.limit());
     }
-    if (t instanceof IllegalRequestException e && e.status().intValue() == 413) {
-      return tooLarge(limit);
+    if (t instanceof IllegalRequestException e) {
+      // Pekko reports an over-long streamed body as a 400 whose summary says "Request too large".
+      boolean tooLarge = e.status().intValue() == 413 || e.info().summary().contains("too large");
+      return tooLarge ? tooLarge(limit) : Problem.of(kindOf(e.status()), e.info().summary());
     }
     log.error("Request failed unexpectedly", t);
     return Problem.of(Problem.Kind.INTERNAL, "internal error");

@@ -14,6 +14,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -102,28 +103,29 @@ final class TriggerJson {
     String gatewayId = target == null ? null : target.string("gatewayId");
     String path = target == null ? null : target.string("path");
     String accountId = target == null ? null : target.string("serviceAccountId");
-    v.throwIfAny();
 
-    String crPath = RULE + "." + CR;
-    long batchSize = size == null ? 0 : size;
-    Duration batchCutoff = cutoff;
-    BatchSettings batchSettings =
-        v.nested(crPath + ".batchSettings", () -> BatchSettings.of(batchSize, batchCutoff));
-    BroadcastTarget broadcast =
-        v.nested(crPath + "." + TARGET, () -> new BroadcastTarget(gatewayId, path, accountId));
+    // The rules of every part, so that all that is wrong is reported in one answer.
+    TriggerDefinition.check(v, name, orEmpty(description), labels == null ? Map.of() : labels);
+    if (cr != null) {
+      Violations crRules = v.under(RULE + "." + CR);
+      ContainerRegistryRule.check(crRules, eventTypes, registryId, orEmpty(imageName), orEmpty(tag));
+      BatchSettings.check(crRules.under("batchSettings"), size == null ? 0 : size, cutoff);
+      if (target != null) {
+        BroadcastTarget.check(crRules.under(TARGET), gatewayId, path, accountId);
+      }
+    }
     v.throwIfAny();
-    String finalRegistryId = registryId;
-    String finalImageName = imageName;
-    String finalTag = tag;
-    ContainerRegistryRule crRule =
-        v.nested(
-            crPath,
-            () -> new ContainerRegistryRule(
-                eventTypes, finalRegistryId, finalImageName, finalTag, batchSettings, broadcast));
-    TriggerDefinition definition =
-        v.nested("", () -> new TriggerDefinition(name, description, labels, crRule));
-    v.throwIfAny();
-    return definition;
+    return new TriggerDefinition(
+        name,
+        description,
+        labels,
+        new ContainerRegistryRule(
+            eventTypes, registryId, imageName, tag, BatchSettings.of(size, cutoff),
+            new BroadcastTarget(gatewayId, path, accountId)));
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   private static String cr_path(int index) {

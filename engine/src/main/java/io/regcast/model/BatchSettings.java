@@ -13,21 +13,34 @@ public record BatchSettings(int size, Duration cutoff) implements JsonSerializab
   public static final BatchSettings DEFAULT = new BatchSettings(1, MIN_CUTOFF);
 
   public BatchSettings {
-    Violations v = new Violations();
-    v.check(size >= 1 && size <= MAX_SIZE, "size", "must be between 0 and 1000 (0 means 1)");
-    v.check(
-        cutoff != null && cutoff.compareTo(MIN_CUTOFF) >= 0 && cutoff.compareTo(MAX_CUTOFF) <= 0,
-        "cutoff",
-        "must be between 1s and 60s");
-    v.throwIfAny();
+    if (size < 1 || size > MAX_SIZE || cutoff == null
+        || cutoff.compareTo(MIN_CUTOFF) < 0 || cutoff.compareTo(MAX_CUTOFF) > 0) {
+      throw new IllegalArgumentException("batch settings out of range: " + size + ", " + cutoff);
+    }
   }
 
-  /** Applies the reference's defaults: size 0 means 1, a zero cutoff means 1 s. */
-  public static BatchSettings of(long size, Duration cutoff) {
-    if (size < 0 || size > MAX_SIZE) {
-      throw Problem.invalid("size", "must be between 0 and 1000 (0 means 1)").toException();
-    }
+  /**
+   * The rules for requested values, where the reference's defaults apply: size 0 means 1, a zero
+   * cutoff means 1 s.
+   */
+  public static void check(Violations v, long size, Duration cutoff) {
+    v.check(size >= 0 && size <= MAX_SIZE, "size", "must be between 0 and 1000 (0 means 1)");
+    v.check(
+        cutoff == null
+            || cutoff.isZero()
+            || (cutoff.compareTo(MIN_CUTOFF) >= 0 && cutoff.compareTo(MAX_CUTOFF) <= 0),
+        "cutoff",
+        "must be between 1s and 60s");
+  }
+
+  /** Settings from requested values (see {@link #check}); null arguments mean "not given". */
+  public static BatchSettings of(Long size, Duration cutoff) {
+    long requested = size == null ? 0 : size;
+    Violations v = new Violations();
+    check(v, requested, cutoff);
+    v.throwIfAny();
     return new BatchSettings(
-        size == 0 ? 1 : (int) size, cutoff == null || cutoff.isZero() ? MIN_CUTOFF : cutoff);
+        requested == 0 ? 1 : (int) requested,
+        cutoff == null || cutoff.isZero() ? MIN_CUTOFF : cutoff);
   }
 }

@@ -6,11 +6,15 @@ public record BroadcastTarget(String gatewayId, String path, String serviceAccou
 
   public BroadcastTarget {
     Violations v = new Violations();
+    check(v, gatewayId, path, serviceAccountId);
+    v.throwIfAny();
+  }
+
+  public static void check(Violations v, String gatewayId, String path, String serviceAccountId) {
     Ids.checkReference(v, "gatewayId", gatewayId);
     Ids.checkReference(v, "serviceAccountId", serviceAccountId);
     if (v.check(path != null && !path.isEmpty(), "path", "is required")) {
       GatewayPaths.check(v, "path", path);
     }
-    v.throwIfAny();
   }
 }

@@ -29,6 +29,14 @@ public record ContainerRegistryRule(
     batchSettings = batchSettings == null ? BatchSettings.DEFAULT : batchSettings;
     eventTypes = eventTypes == null ? List.of() : List.copyOf(new LinkedHashSet<>(eventTypes));
     Violations v = new Violations();
+    check(v, eventTypes, registryId, imageName, tag);
+    v.check(target != null, "gatewayWebsocketBroadcast", "is required");
+    v.throwIfAny();
+  }
+
+  /** The rules for the rule's own fields (batch settings and target check themselves). */
+  public static void check(
+      Violations v, List<EventType> eventTypes, String registryId, String imageName, String tag) {
     v.check(!eventTypes.isEmpty(), "eventType", "must name at least one event type");
     Ids.checkReference(v, "registryId", registryId);
     v.check(
@@ -41,7 +49,5 @@ public record ContainerRegistryRule(
         tag.isEmpty() || TAG.matcher(tag).matches(),
         "tag",
         "must be a tag such as \"latest\" (letters, digits, '_', '.', '-', at most 128 characters)");
-    v.check(target != null, "gatewayWebsocketBroadcast", "is required");
-    v.throwIfAny();
   }
 }

@@ -1,12 +1,4 @@
 package io.regcast.model;
 
 /** One reason a request was refused, naming the JSON field (dotted path) it concerns. */
-public record FieldViolation(String field, String reason) implements JsonSerializable {
-
-  public FieldViolation prefixed(String parent) {
-    if (parent.isEmpty()) {
-      return this;
-    }
-    return new FieldViolation(field.isEmpty() ? parent : parent + "." + field, reason);
-  }
-}
+public record FieldViolation(String field, String reason) implements JsonSerializable {}

@@ -1,6 +1,5 @@
 package io.regcast.model;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Instant;
@@ -21,14 +20,11 @@ public sealed interface Resource extends JsonSerializable
   String id();
 
   /** The id of the cloud (for folders) or folder (for the rest) holding it; null for clouds. */
-  @JsonIgnore
   String parentId();
 
-  @JsonIgnore
   String name();
 
   Instant createdAt();
 
-  @JsonIgnore
   ResourceKind kind();
 }

@@ -1,6 +1,5 @@
 package io.regcast.model;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Instant;
@@ -22,19 +21,16 @@ import java.util.List;
 })
 public sealed interface ResourceSpec extends JsonSerializable {
 
-  @JsonIgnore
   ResourceKind kind();
 
-  @JsonIgnore
   String parentId();
 
-  @JsonIgnore
   String name();
 
   Resource toResource(String id, Instant createdAt);
 
-  /** Shared rules of the simple resources: a valid name, a short description, a parent id. */
-  private static void checkBasics(
+  /** Shared rules of every simple resource: a valid name, a short description, a parent id. */
+  private static Violations checkBasics(
       ResourceKind kind, String parentId, String name, String description) {
     Violations v = new Violations();
     if (kind.parent() != null) {
@@ -42,7 +38,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
     Names.checkName(v, name);
     Names.checkDescription(v, description);
-    v.throwIfAny();
+    return v;
   }
 
   private static String orEmpty(String s) {
@@ -52,7 +48,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
   record CloudSpec(String name, String description) implements ResourceSpec {
     public CloudSpec {
       description = orEmpty(description);
-      checkBasics(ResourceKind.CLOUD, null, name, description);
+      checkBasics(ResourceKind.CLOUD, null, name, description).throwIfAny();
     }
 
     public ResourceKind kind() {
@@ -71,7 +67,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
   record FolderSpec(String cloudId, String name, String description) implements ResourceSpec {
     public FolderSpec {
       description = orEmpty(description);
-      checkBasics(ResourceKind.FOLDER, cloudId, name, description);
+      checkBasics(ResourceKind.FOLDER, cloudId, name, description).throwIfAny();
     }
 
     public ResourceKind kind() {
@@ -90,7 +86,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
   record RegistrySpec(String folderId, String name, String description) implements ResourceSpec {
     public RegistrySpec {
       description = orEmpty(description);
-      checkBasics(ResourceKind.REGISTRY, folderId, name, description);
+      checkBasics(ResourceKind.REGISTRY, folderId, name, description).throwIfAny();
     }
 
     public ResourceKind kind() {
@@ -110,7 +106,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
       implements ResourceSpec {
     public ServiceAccountSpec {
       description = orEmpty(description);
-      checkBasics(ResourceKind.SERVICE_ACCOUNT, folderId, name, description);
+      checkBasics(ResourceKind.SERVICE_ACCOUNT, folderId, name, description).throwIfAny();
     }
 
     public ResourceKind kind() {
@@ -133,8 +129,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     public GatewaySpec {
       description = orEmpty(description);
       websocketPaths = websocketPaths == null ? List.of() : List.copyOf(websocketPaths);
-      checkBasics(ResourceKind.GATEWAY, folderId, name, description);
-      Violations v = new Violations();
+      Violations v = checkBasics(ResourceKind.GATEWAY, folderId, name, description);
       if (v.check(!websocketPaths.isEmpty(), "websocketPaths", "must list at least one path")
           && v.check(
               websocketPaths.size() <= MAX_PATHS, "websocketPaths", "must list at most 100 paths")) {
@@ -167,6 +162,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     public TriggerSpec {
       Violations v = new Violations();
       Ids.checkReference(v, "folderId", folderId);
+      v.check(definition != null, "", "a trigger needs a definition");
       v.throwIfAny();
     }
 

@@ -17,6 +17,14 @@ public record TriggerDefinition(
     description = description == null ? "" : description;
     labels = labels == null ? Map.of() : Map.copyOf(new TreeMap<>(labels));
     Violations v = new Violations();
+    check(v, name, description, labels);
+    v.check(rule != null, "rule", "is required");
+    v.throwIfAny();
+  }
+
+  /** The rules for name, description and labels (the rule checks itself). */
+  public static void check(
+      Violations v, String name, String description, Map<String, String> labels) {
     Names.checkName(v, name);
     Names.checkDescription(v, description);
     v.check(labels.size() <= MAX_LABELS, "labels", "must hold at most 64 labels");
@@ -31,7 +39,5 @@ public record TriggerDefinition(
               "labels." + key,
               "value must be at most 63 characters of [-_./\\@0-9a-z]");
         });
-    v.check(rule != null, "rule", "is required");
-    v.throwIfAny();
   }
 }

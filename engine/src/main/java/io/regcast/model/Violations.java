@@ -6,13 +6,32 @@ import java.util.function.Supplier;
 
 /**
  * Collects every violation of a value before refusing it, so a caller learns all that is wrong in
- * one answer. Nested values are built through {@link #nested}, which prefixes their field names.
+ * one answer (one reason per field: the first found). {@link #under} gives a view that records
+ * into the same list with a field prefix, for nested values.
  */
 public final class Violations {
-  private final List<FieldViolation> found = new ArrayList<>();
+  private final List<FieldViolation> found;
+  private final String prefix;
+
+  public Violations() {
+    this(new ArrayList<>(), "");
+  }
+
+  private Violations(List<FieldViolation> found, String prefix) {
+    this.found = found;
+    this.prefix = prefix;
+  }
+
+  /** A view recording into the same list, with field names under {@code path}. */
+  public Violations under(String path) {
+    return new Violations(found, join(prefix, path));
+  }
 
   public Violations add(String field, String reason) {
-    found.add(new FieldViolation(field, reason));
+    String name = join(prefix, field);
+    if (found.stream().noneMatch(f -> f.field().equals(name))) {
+      found.add(new FieldViolation(name, reason));
+    }
     return this;
   }
 
@@ -24,12 +43,12 @@ public final class Violations {
     return ok;
   }
 
-  /** Builds a nested value; on failure records its violations under {@code prefix} and returns null. */
-  public <T> T nested(String prefix, Supplier<T> build) {
+  /** Builds a value; on failure records its violations (under this view's prefix) and returns null. */
+  public <T> T attempt(Supplier<T> build) {
     try {
       return build.get();
     } catch (ProblemException e) {
-      e.problem().details().forEach(d -> found.add(d.prefixed(prefix)));
+      e.problem().details().forEach(d -> add(d.field(), d.reason()));
       return null;
     }
   }
@@ -40,7 +59,14 @@ public final class Violations {
 
   public void throwIfAny() {
     if (!found.isEmpty()) {
-      throw Problem.invalid(found).toException();
+      throw Problem.invalid(List.copyOf(found)).toException();
     }
+  }
+
+  private static String join(String parent, String field) {
+    if (parent.isEmpty()) {
+      return field;
+    }
+    return field.isEmpty() ? parent : field.startsWith("[") ? parent + field : parent + "." + field;
   }
 }

@@ -118,12 +118,24 @@ public final class TriggerEntity
 
   private ReplyEffect<Event, State> onRemove(State state, Remove cmd) {
     if (cmd.revision() <= state.revision()) {
-      return Effect().reply(cmd.replyTo(), new Applied(triggerId, state.revision()));
+      // A resent removal woke a removed trigger up: let it go again, or it stays remembered.
+      return Effect()
+          .none()
+          .thenRun(s -> {
+            if (s.removed()) {
+              passivate();
+            }
+          })
+          .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
     }
     return Effect()
         .persist(new Removed(triggerId, cmd.revision()))
-        .thenRun(s -> shard.tell(new ClusterSharding.Passivate<>(context.getSelf())))
+        .thenRun(s -> passivate())
         .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+  }
+
+  private void passivate() {
+    shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
   }
 
   @Override

@@ -1,0 +1,103 @@
+package io.regcast.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.time.Duration;
+
+/** A JSON client of one node's admin API: each call answers with the status and the parsed body. */
+public final class JsonHttp {
+  public static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
+
+  private final URI baseUrl;
+
+  public JsonHttp(URI baseUrl) {
+    this.baseUrl = baseUrl;
+  }
+
+  /** The status and body of one call; {@code body} is a MissingNode when the answer was empty. */
+  public record Response(String request, int status, JsonNode body) {
+    /** The body, after asserting the call answered 200. */
+    public JsonNode ok() {
+      return expect(200);
+    }
+
+    /** The body, after asserting the call answered {@code expected}. */
+    public JsonNode expect(int expected) {
+      assertEquals(expected, status, () -> request + " answered " + status + ": " + body);
+      return body;
+    }
+  }
+
+  public Response get(String path) {
+    return send("GET", path, BodyPublishers.noBody());
+  }
+
+  public Response delete(String path) {
+    return send("DELETE", path, BodyPublishers.noBody());
+  }
+
+  /** POSTs {@code body} (a JsonNode, Map, List…) as JSON; null sends no body. */
+  public Response post(String path, Object body) {
+    return send("POST", path, json(body));
+  }
+
+  public Response patch(String path, Object body) {
+    return send("PATCH", path, json(body));
+  }
+
+  private Response send(String method, String path, BodyPublisher body) {
+    String what = method + " " + path;
+    HttpRequest request =
+        HttpRequest.newBuilder(baseUrl.resolve(path))
+            .timeout(TIMEOUT)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .method(method, body)
+            .build();
+    try {
+      var response = CLIENT.send(request, BodyHandlers.ofString());
+      String text = response.body();
+      JsonNode parsed = text.isEmpty() ? MissingNode.getInstance() : parse(what, text);
+      return new Response(what, response.statusCode(), parsed);
+    } catch (IOException e) {
+      throw new UncheckedIOException(what + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(what + " interrupted", e);
+    }
+  }
+
+  private static JsonNode parse(String what, String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError(what + " answered a body that is not JSON: " + text, e);
+    }
+  }
+
+  private static BodyPublisher json(Object body) {
+    if (body == null) {
+      return BodyPublishers.noBody();
+    }
+    try {
+      return BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write " + body + " as JSON", e);
+    }
+  }
+}
