@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -43,10 +45,14 @@ public final class Node implements AutoCloseable {
     this.http = http;
   }
 
-  /** Our configuration: {@code overrides} over application.conf (with environment) over defaults. */
+  /**
+   * Our configuration: system properties over {@code overrides} over the application config
+   * ({@code -Dconfig.file=…} if given, else application.conf with its environment overrides) over
+   * the libraries' defaults.
+   */
   public static Config loadConfig(Config overrides) {
     ConfigFactory.invalidateCaches();
-    return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+    return ConfigFactory.load(overrides.withFallback(ConfigFactory.defaultApplication()));
   }
 
   public static Node start(Config overrides) throws Exception {
@@ -74,6 +80,7 @@ public final class Node implements AutoCloseable {
       awaitCatalog(system);
       ServerBinding http = AdminApi.bind(system, settings).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      logShutdown(system);
       Node node = new Node(system, settings, http);
       log.info(
           "regcast node ready in {} ms: http://{}:{} (data {})",
@@ -87,6 +94,19 @@ public final class Node implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       throw e;
     }
+  }
+
+  private static void logShutdown(ActorSystem<Void> system) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "regcast-log-stopping",
+        () -> {
+          log.info("regcast node stopping ({})", shutdown.getShutdownReason()
+              .map(Object::toString).orElse("unknown reason"));
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    system.getWhenTerminated().thenRun(() -> log.info("regcast node stopped"));
   }
 
   private static void awaitSelfUp(ActorSystem<Void> system) throws Exception {
