@@ -7,7 +7,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import io.regcast.broadcast.PathHub;
 import io.regcast.catalog.CatalogEntity;
+import io.regcast.gateway.Connections;
+import io.regcast.model.Operation;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.regcast.model.ResourceKind;
 import io.regcast.node.Settings;
 import java.time.Duration;
@@ -24,7 +30,10 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 public final class AdminApi {
   private AdminApi() {}
 
-  public static Route routes(ActorSystem<?> system, Settings settings) {
+  /** What the routes reach beyond the catalog: the cluster's connections and this node's hub. */
+  public record Services(Connections connections, ActorRef<PathHub.Command> hub) {}
+
+  public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
     ApiErrors.useBodyLimit(settings.http().maxBodySize());
     Duration timeout = settings.http().askTimeout();
@@ -35,7 +44,11 @@ public final class AdminApi {
             resource(ResourceKind.CLOUD, "resource-manager/v1/clouds", catalog, support),
             resource(ResourceKind.FOLDER, "resource-manager/v1/folders", catalog, support),
             resource(ResourceKind.REGISTRY, "container-registry/v1/registries", catalog, support),
-            resource(ResourceKind.GATEWAY, "apigateways/v1/apigateways", catalog, support),
+            new ResourceRoutes(
+                    ResourceKind.GATEWAY, "apigateways/v1/apigateways", catalog, support,
+                    op -> resyncHub(system, services.hub(), timeout, op))
+                .route(),
+            new ConnectionRoutes(services.connections(), catalog, support).route(),
             resource(ResourceKind.SERVICE_ACCOUNT, "iam/v1/serviceAccounts", catalog, support),
             new TriggerRoutes(system, catalog, support, timeout).route(),
             path(
@@ -53,16 +66,23 @@ public final class AdminApi {
         () -> handleRejections(ApiErrors.rejectionHandler(), () -> resources));
   }
 
+  /** This node routes WebSocket clients by a new gateway as soon as its create is answered. */
+  private static CompletionStage<Operation> resyncHub(
+      ActorSystem<?> system, ActorRef<PathHub.Command> hub, Duration timeout, Operation op) {
+    return AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, timeout, system.scheduler())
+        .handle((done, failure) -> op);
+  }
+
   private static Route resource(ResourceKind kind, String base, CatalogClient catalog, ApiSupport support) {
     return new ResourceRoutes(kind, base, catalog, support, CompletableFuture::completedFuture).route();
   }
 
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, Settings settings) {
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, Settings settings, Services services) {
     String host = settings.http().host();
     int port = settings.http().port();
     return Http.get(system)
         .newServerAt(host, port)
-        .bind(routes(system, settings))
+        .bind(routes(system, settings, services))
         .handle(
             (binding, failure) -> {
               if (failure != null) {

@@ -1,5 +1,6 @@
 package io.regcast.catalog;
 
+import io.regcast.model.Gateway;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Operation;
 import io.regcast.model.Problem;
@@ -22,7 +23,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -117,6 +118,9 @@ public final class CatalogEntity
 
   public record GetOperation(String id, ActorRef<Reply> replyTo) implements Command {}
 
+  /** Every gateway, whatever its folder: what the nodes' WebSocket listeners route by. */
+  public record ListAllGateways(ActorRef<Reply> replyTo) implements Command {}
+
   private record SyncAcknowledged(String triggerId, long revision) implements Command {}
 
   private enum ResyncTick implements Command {
@@ -139,6 +143,12 @@ public final class CatalogEntity
 
   public record Rejected(Problem problem) implements Reply {}
 
+  /** All gateways; also what the catalog publishes on {@link #GATEWAYS_TOPIC} after each change. */
+  public record AllGateways(List<Gateway> gateways) implements Reply {}
+
+  /** The pub-sub topic on which every gateway change is announced (the whole list, idempotent). */
+  public static final String GATEWAYS_TOPIC = "regcast-gateways";
+
   public sealed interface Event extends JsonSerializable {}
 
   public record Created(Resource resource, Operation operation) implements Event {}
@@ -155,10 +165,12 @@ public final class CatalogEntity
   private final ClusterSharding sharding;
   /** Trigger id → the revision its entity has not acknowledged yet (not persisted: rebuilt at recovery). */
   private final Map<String, Long> unsynced = new HashMap<>();
+  private final ActorRef<Topic.Command<AllGateways>> gatewaysTopic;
 
   private CatalogEntity(ActorContext<Command> context, Settings settings, Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), ENTITY_ID));
     this.context = context;
+    this.gatewaysTopic = context.spawn(Topic.create(AllGateways.class, GATEWAYS_TOPIC), "gateways-topic");
     this.settings = settings;
     this.clock = clock;
     this.sharding = ClusterSharding.get(context.getSystem());
@@ -202,6 +214,8 @@ public final class CatalogEntity
         .onCommand(SetTriggerStatus.class, this::onSetTriggerStatus)
         .onCommand(ListOperations.class, this::onListOperations)
         .onCommand(GetOperation.class, this::onGetOperation)
+        .onCommand(
+            ListAllGateways.class, (state, cmd) -> Effect().reply(cmd.replyTo(), allGateways(state)))
         .onCommand(SyncAcknowledged.class, this::onSyncAcknowledged)
         .onCommand(ResyncTick.class, this::onResyncTick)
         .build();
@@ -218,7 +232,7 @@ public final class CatalogEntity
     Operation op = operation("Create " + kind.displayName(), cmd.actor(), now, resource, resource);
     return Effect()
         .persist(new Created(resource, op))
-        .thenRun(s -> syncIfTrigger(s, resource))
+        .thenRun(s -> announce(s, resource))
         .thenReply(cmd.replyTo(), s -> new Completed(op));
   }
 
@@ -258,7 +272,7 @@ public final class CatalogEntity
             "Delete " + cmd.kind().displayName(), cmd.actor(), clock.instant(), resource, null);
     return Effect()
         .persist(new Deleted(resource, op))
-        .thenRun(s -> syncIfTrigger(s, resource))
+        .thenRun(s -> announce(s, resource))
         .thenReply(cmd.replyTo(), s -> new Completed(op));
   }
 
@@ -344,6 +358,22 @@ public final class CatalogEntity
   }
 
   // ---- helpers ----
+
+  /** After a write: hand a trigger to its entity, announce a gateway change to every node. */
+  private void announce(CatalogState state, Resource resource) {
+    if (resource instanceof Gateway) {
+      gatewaysTopic.tell(Topic.publish(allGateways(state)));
+    }
+    syncIfTrigger(state, resource);
+  }
+
+  private static AllGateways allGateways(CatalogState state) {
+    return new AllGateways(
+        state.resources().values().stream()
+            .filter(Gateway.class::isInstance)
+            .map(Gateway.class::cast)
+            .toList());
+  }
 
   private void syncIfTrigger(CatalogState state, Resource resource) {
     if (resource instanceof Trigger t) {

@@ -3,6 +3,11 @@ package io.regcast.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.regcast.api.AdminApi;
+import io.regcast.broadcast.PathHub;
+import io.regcast.gateway.ConnectionManager;
+import io.regcast.gateway.Connections;
+import io.regcast.gateway.GatewayDirectory;
+import io.regcast.gateway.GatewayServer;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
@@ -14,7 +19,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -34,15 +41,26 @@ public final class Node implements AutoCloseable {
   public static final String SYSTEM_NAME = "regcast";
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** How often each node re-reads the gateways, in case it missed an announcement. */
+  private static final Duration HUB_RESYNC = Duration.ofSeconds(30);
 
   private final ActorSystem<Void> system;
   private final Settings settings;
   private final ServerBinding http;
+  private final GatewayServer gateway;
+  private final ActorRef<PathHub.Command> hub;
 
-  private Node(ActorSystem<Void> system, Settings settings, ServerBinding http) {
+  private Node(
+      ActorSystem<Void> system,
+      Settings settings,
+      ServerBinding http,
+      GatewayServer gateway,
+      ActorRef<PathHub.Command> hub) {
     this.system = system;
     this.settings = settings;
     this.http = http;
+    this.gateway = gateway;
+    this.hub = hub;
   }
 
   /**
@@ -78,15 +96,34 @@ public final class Node implements AutoCloseable {
       TriggerEntity.init(system);
       CatalogEntity.init(system, settings.catalog());
       awaitCatalog(system);
-      ServerBinding http = AdminApi.bind(system, settings).toCompletableFuture()
+      GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
+      GatewayServer gateway = GatewayServer.start(settings.gateway(), directory, Connections.localToken(system));
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseServiceUnbind(),
+              "regcast-gateway-stop",
+              () -> CompletableFuture.runAsync(gateway::stop).thenApply(v -> Done.getInstance()));
+      system.systemActorOf(ConnectionManager.create(gateway), "connections", Props.empty());
+      ActorRef<PathHub.Command> hub =
+          system.systemActorOf(
+              PathHub.create(gateway, directory, CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
+              "path-hub",
+              Props.empty());
+      AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
+          .toCompletableFuture()
+          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      var services = new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub);
+      ServerBinding http = AdminApi.bind(system, settings, services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
-      Node node = new Node(system, settings, http);
+      Node node = new Node(system, settings, http, gateway, hub);
       log.info(
-          "regcast node ready in {} ms: http://{}:{} (data {})",
+          "regcast node ready in {} ms: http://{}:{}, gateway ws://{}:{} (data {})",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
           http.localAddress().getHostString(),
           http.localAddress().getPort(),
+          gateway.address().getHostString(),
+          gateway.address().getPort(),
           settings.persistence().isH2() ? settings.dataDir() : settings.persistence().jdbcUrl());
       return node;
     } catch (Exception e) {
@@ -147,6 +184,15 @@ public final class Node implements AutoCloseable {
 
   public InetSocketAddress httpAddress() {
     return http.localAddress();
+  }
+
+  public GatewayServer gateway() {
+    return gateway;
+  }
+
+  /** Where to publish a message to a gateway path, cluster-wide. */
+  public ActorRef<PathHub.Command> hub() {
+    return hub;
   }
 
   /** Runs the coordinated shutdown and waits for it. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.regcast.catalog.CatalogEntity;
+import io.regcast.gateway.GatewaySettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Map;
 public record Settings(
     Path dataDir,
     Http http,
+    GatewaySettings gateway,
     Cluster cluster,
     Persistence persistence,
     CatalogEntity.Settings catalog,
@@ -52,6 +54,7 @@ public record Settings(
             port(c, "http.port"),
             positive(c, "http.max-body-size", c.getBytes("http.max-body-size")),
             positive(c, "http.ask-timeout", c.getDuration("http.ask-timeout")));
+    GatewaySettings gateway = gateway(c);
     Cluster cluster =
         new Cluster(
             c.getString("cluster.host"), port(c, "cluster.port"),
@@ -89,7 +92,33 @@ public record Settings(
     if (api.defaultPageSize() > api.maxPageSize()) {
       throw invalid(c, "api.default-page-size", "must not exceed api.max-page-size");
     }
-    return new Settings(dataDir, http, cluster, persistence, catalog, api);
+    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, api);
+  }
+
+  private static GatewaySettings gateway(Config c) {
+    String policy = c.getString("gateway.slow-consumer.policy");
+    if (!policy.equals("disconnect") && !policy.equals("drop-oldest")) {
+      throw invalid(c, "gateway.slow-consumer.policy", "must be \"disconnect\" or \"drop-oldest\", got " + policy);
+    }
+    int threads = c.getInt("gateway.event-loop-threads");
+    if (threads < 0) {
+      throw invalid(c, "gateway.event-loop-threads", "must be 0 (one per core) or more, got " + threads);
+    }
+    return new GatewaySettings(
+        c.getString("gateway.host"),
+        port(c, "gateway.port"),
+        c.getString("gateway.domain"),
+        (int) positive(c, "gateway.max-frame-size", c.getBytes("gateway.max-frame-size")),
+        (int) positive(c, "gateway.max-message-size", c.getBytes("gateway.max-message-size")),
+        positive(c, "gateway.ping-interval", c.getDuration("gateway.ping-interval")),
+        positive(c, "gateway.idle-timeout", c.getDuration("gateway.idle-timeout")),
+        positive(c, "gateway.max-lifetime", c.getDuration("gateway.max-lifetime")),
+        positive(c, "gateway.close-grace", c.getDuration("gateway.close-grace")),
+        policy.equals("disconnect")
+            ? GatewaySettings.SlowConsumerPolicy.DISCONNECT
+            : GatewaySettings.SlowConsumerPolicy.DROP_OLDEST,
+        positive(c, "gateway.slow-consumer.max-queued-bytes", c.getBytes("gateway.slow-consumer.max-queued-bytes")),
+        threads);
   }
 
   /** The JDBC URL the journal uses: H2 in the data directory, or the configured one. */

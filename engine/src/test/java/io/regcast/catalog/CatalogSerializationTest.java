@@ -186,6 +186,7 @@ class CatalogSerializationTest {
         new CatalogEntity.Listed(List.of(), null),
         new CatalogEntity.ListedOperations(List.of(op, deleted), null),
         new CatalogEntity.ListedOperations(List.of(op), op.id()),
+        new CatalogEntity.AllGateways(List.of(w.gateway)),
         new CatalogEntity.Rejected(Problem.notFound(ResourceKind.TRIGGER, "a1s-9")),
         new CatalogEntity.Rejected(
             Problem.invalid(

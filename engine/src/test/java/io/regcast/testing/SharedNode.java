@@ -30,7 +30,8 @@ public final class SharedNode implements ParameterResolver {
                   Map.of(
                       "regcast.data-dir", dataDir.toString(),
                       "regcast.http.port", 0,
-                      "regcast.cluster.port", 0)));
+                      "regcast.cluster.port", 0,
+                      "regcast.gateway.port", 0)));
     }
 
     @Override

@@ -1,0 +1,176 @@
+package io.regcast.broadcast;
+
+import io.regcast.catalog.CatalogEntity;
+import io.regcast.gateway.GatewayDirectory;
+import io.regcast.gateway.GatewayServer;
+import io.regcast.gateway.PathKey;
+import io.regcast.model.Gateway;
+import io.regcast.model.JsonSerializable;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The node's end of broadcast. It keeps the node's {@link GatewayDirectory} in step with the
+ * catalog (the catalog's gateway topic, a full re-read at start and every {@code resyncInterval}),
+ * keeps one subscribed {@link Topic} per gateway path, publishes {@link Publish} requests to the
+ * path's topic, and hands what a topic delivers to the local connections. Subscriptions are eager:
+ * a node receives a path's messages before its first client arrives.
+ */
+public final class PathHub extends AbstractBehavior<PathHub.Command> {
+
+  public sealed interface Command {}
+
+  /** Broadcast one message to every connection on a path, on every node. */
+  public record Publish(PathKey path, boolean text, byte[] payload) implements Command {}
+
+  /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
+  public record Resync(ActorRef<Done> replyTo) implements Command {}
+
+  /** What travels on a path's topic. */
+  public record BroadcastMessage(PathKey path, boolean text, byte[] payload) implements JsonSerializable {}
+
+  private record Delivered(BroadcastMessage message) implements Command {}
+
+  private record GatewaysChanged(List<Gateway> gateways, ActorRef<Done> replyTo) implements Command {}
+
+  private record ResyncFailed(Throwable cause, ActorRef<Done> replyTo) implements Command {}
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  public static Behavior<Command> create(
+      GatewayServer server,
+      GatewayDirectory directory,
+      EntityRef<CatalogEntity.Command> catalog,
+      Duration askTimeout,
+      Duration resyncInterval) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new PathHub(ctx, timers, server, directory, catalog, askTimeout, resyncInterval)));
+  }
+
+  private final GatewayServer server;
+  private final GatewayDirectory directory;
+  private final EntityRef<CatalogEntity.Command> catalog;
+  private final Duration askTimeout;
+  private final ActorRef<BroadcastMessage> deliveries;
+  private final Map<PathKey, ActorRef<Topic.Command<BroadcastMessage>>> topics = new HashMap<>();
+  private Set<String> knownGateways = Set.of();
+
+  private PathHub(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      GatewayServer server,
+      GatewayDirectory directory,
+      EntityRef<CatalogEntity.Command> catalog,
+      Duration askTimeout,
+      Duration resyncInterval) {
+    super(context);
+    this.server = server;
+    this.directory = directory;
+    this.catalog = catalog;
+    this.askTimeout = askTimeout;
+    this.deliveries = context.messageAdapter(BroadcastMessage.class, Delivered::new);
+    ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic =
+        context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
+    gatewayTopic.tell(
+        Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Publish.class, this::onPublish)
+        .onMessage(Delivered.class, this::onDelivered)
+        .onMessage(Resync.class, r -> resync(r.replyTo()))
+        .onMessageEquals(Tick.INSTANCE, () -> resync(null))
+        .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
+        .onMessage(ResyncFailed.class, this::onResyncFailed)
+        .build();
+  }
+
+  private Behavior<Command> onPublish(Publish publish) {
+    ActorRef<Topic.Command<BroadcastMessage>> topic = topics.get(publish.path());
+    if (topic == null) {
+      getContext().getLog().warn("No such gateway path {}{}: message dropped",
+          publish.path().gatewayId(), publish.path().path());
+    } else {
+      topic.tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload())));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onDelivered(Delivered delivered) {
+    BroadcastMessage m = delivered.message();
+    server.broadcast(m.path(), m.text(), m.payload());
+    return this;
+  }
+
+  private Behavior<Command> resync(ActorRef<Done> replyTo) {
+    getContext().pipeToSelf(
+        catalog.<CatalogEntity.Reply>ask(CatalogEntity.ListAllGateways::new, askTimeout),
+        (reply, failure) ->
+            reply instanceof CatalogEntity.AllGateways all
+                ? new GatewaysChanged(all.gateways(), replyTo)
+                : new ResyncFailed(failure, replyTo));
+    return this;
+  }
+
+  private Behavior<Command> onResyncFailed(ResyncFailed failed) {
+    getContext().getLog().warn("Could not read the gateways from the catalog: {}", String.valueOf(failed.cause()));
+    return this;
+  }
+
+  private Behavior<Command> onGatewaysChanged(GatewaysChanged changed) {
+    directory.replaceAll(changed.gateways());
+    Set<PathKey> wanted = directory.keys();
+    for (PathKey key : wanted) {
+      topics.computeIfAbsent(key, this::subscribe);
+    }
+    for (PathKey key : new HashSet<>(topics.keySet())) {
+      if (!wanted.contains(key)) {
+        getContext().stop(topics.remove(key));
+      }
+    }
+    Set<String> gateways = changed.gateways().stream().map(Gateway::id).collect(Collectors.toSet());
+    for (String gone : knownGateways) {
+      if (!gateways.contains(gone)) {
+        server.disconnectGateway(gone, "gateway deleted");
+      }
+    }
+    knownGateways = gateways;
+    if (changed.replyTo() != null) {
+      changed.replyTo().tell(Done.getInstance());
+    }
+    return this;
+  }
+
+  private ActorRef<Topic.Command<BroadcastMessage>> subscribe(PathKey key) {
+    String name = "path:" + key.gatewayId() + key.path();
+    ActorRef<Topic.Command<BroadcastMessage>> topic =
+        getContext().spawn(
+            Topic.create(BroadcastMessage.class, name), URLEncoder.encode(name, StandardCharsets.UTF_8));
+    topic.tell(Topic.subscribe(deliveries));
+    return topic;
+  }
+}

@@ -1,0 +1,68 @@
+package io.regcast.gateway;
+
+import io.regcast.model.Gateway;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The gateways this node knows and their WebSocket paths, as one immutable snapshot swapped whole:
+ * the handshake reads it on Netty's threads without locking.
+ */
+public final class GatewayDirectory {
+  private static final String PREFIX = "/gateways/";
+  private volatile Map<String, Set<String>> paths = Map.of();
+  private final String domainSuffix;
+
+  public GatewayDirectory(String domain) {
+    this.domainSuffix = domain == null || domain.isEmpty() ? null : "." + domain.toLowerCase();
+  }
+
+  public void replaceAll(Collection<Gateway> gateways) {
+    paths = gateways.stream()
+        .collect(Collectors.toUnmodifiableMap(Gateway::id, g -> Set.copyOf(g.websocketPaths())));
+  }
+
+  public Set<PathKey> keys() {
+    return paths.entrySet().stream()
+        .flatMap(e -> e.getValue().stream().map(p -> new PathKey(e.getKey(), p)))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  public boolean contains(PathKey key) {
+    Set<String> known = paths.get(key.gatewayId());
+    return known != null && known.contains(key.path());
+  }
+
+  /**
+   * The gateway path a request is for: {@code /gateways/{gatewayId}{path}}, or {@code {path}} on
+   * host {@code {gatewayId}.{domain}}; empty when it names no known gateway path.
+   */
+  Optional<PathKey> resolve(String host, String requestPath) {
+    if (requestPath.startsWith(PREFIX)) {
+      int slash = requestPath.indexOf('/', PREFIX.length());
+      if (slash > PREFIX.length()) {
+        PathKey key = new PathKey(requestPath.substring(PREFIX.length(), slash), requestPath.substring(slash));
+        if (contains(key)) {
+          return Optional.of(key);
+        }
+      }
+    }
+    if (domainSuffix != null && host != null) {
+      String name = host.toLowerCase();
+      int colon = name.lastIndexOf(':');
+      if (colon > 0 && name.indexOf(']') < colon) {
+        name = name.substring(0, colon);
+      }
+      if (name.endsWith(domainSuffix)) {
+        PathKey key = new PathKey(name.substring(0, name.length() - domainSuffix.length()), requestPath);
+        if (contains(key)) {
+          return Optional.of(key);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}

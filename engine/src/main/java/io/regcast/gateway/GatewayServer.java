@@ -1,0 +1,173 @@
+package io.regcast.gateway;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket listener: Netty with native epoll where available (NIO otherwise), one boss thread
+ * and {@code eventLoopThreads} workers. {@link #broadcast} is the data-plane entry point: one
+ * message, encoded once, to every local connection of a path.
+ */
+public final class GatewayServer {
+  private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+  /** Netty's own write buffer per connection: above it a connection counts as not writable. */
+  private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+  private final GatewaySettings settings;
+  private final GatewayMetrics metrics = new GatewayMetrics();
+  private final LocalConnections connections = new LocalConnections(metrics);
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Channel serverChannel;
+
+  private GatewayServer(
+      GatewaySettings settings, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
+    this.settings = settings;
+    this.boss = boss;
+    this.workers = workers;
+    this.serverChannel = serverChannel;
+  }
+
+  /** Binds the listener; blocks until bound (start-up only). */
+  public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken)
+      throws InterruptedException {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"), io);
+    EventLoopGroup workers =
+        new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("gateway-io"), io);
+    GatewayServer[] self = new GatewayServer[1];
+    try {
+      Channel channel =
+          new ServerBootstrap()
+              .group(boss, workers)
+              .channel(channelType)
+              .option(ChannelOption.SO_BACKLOG, 4096)
+              .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast("http", new HttpServerCodec(4096, 8192, 8192))
+                          .addLast("aggregator", new HttpObjectAggregator(8192))
+                          .addLast(
+                              "handshake",
+                              new HandshakeHandler(settings, directory, self[0].connections, self[0].metrics, nodeToken));
+                    }
+                  })
+              .bind(settings.host(), settings.port())
+              .sync()
+              .channel();
+      self[0] = new GatewayServer(settings, boss, workers, channel);
+      log.info("Gateway listening on ws://{}:{} ({})", settings.host(),
+          ((InetSocketAddress) channel.localAddress()).getPort(), epoll ? "epoll" : "nio");
+      return self[0];
+    } catch (Exception e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw new IllegalStateException(
+          "cannot listen for WebSocket clients on " + settings.host() + ":" + settings.port() + " ("
+              + e.getMessage() + "); set regcast.gateway.port / REGCAST_GATEWAY_PORT to a free port", e);
+    }
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /** Sends {@code payload} as one text or binary message to every local connection of {@code key}. */
+  public void broadcast(PathKey key, boolean text, byte[] payload) {
+    connections.broadcast(key, Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload));
+  }
+
+  /** The connections of one gateway on this node. */
+  public List<ConnectionInfo> connectionsOf(String gatewayId) {
+    return connections.ofGateway(gatewayId).stream().map(h -> h.connection.info()).toList();
+  }
+
+  public Optional<ConnectionInfo> connection(String id) {
+    return Optional.ofNullable(connections.get(id)).map(h -> h.connection.info());
+  }
+
+  /** Sends one message to one connection; false when it is not on this node. */
+  public boolean send(String connectionId, boolean text, byte[] payload) {
+    ConnectionHandler handler = connections.get(connectionId);
+    if (handler == null) {
+      return false;
+    }
+    ByteBuf frame = Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload);
+    handler.send(frame);
+    return true;
+  }
+
+  /** Closes one connection with {@code code}; false when it is not on this node. */
+  public boolean disconnect(String connectionId, int code, String reason) {
+    ConnectionHandler handler = connections.get(connectionId);
+    if (handler == null) {
+      return false;
+    }
+    handler.close(code, reason);
+    return true;
+  }
+
+  /** Closes every connection of a gateway (it was deleted). */
+  public void disconnectGateway(String gatewayId, String reason) {
+    connections.ofGateway(gatewayId).forEach(h -> h.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code(), reason));
+  }
+
+  /**
+   * Stops accepting, closes every connection with 1001 and waits (up to the close grace) for the
+   * clients to answer, then stops Netty's threads.
+   */
+  public void stop() {
+    serverChannel.close().syncUninterruptibly();
+    var open = List.copyOf(connections.all());
+    open.forEach(h -> h.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code(), "server shutting down"));
+    long deadline = System.nanoTime() + settings.closeGrace().toNanos();
+    for (ConnectionHandler h : open) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        h.connection.channel.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+      }
+    }
+    Duration quiet = Duration.ZERO;
+    boss.shutdownGracefully(quiet.toMillis(), 2000, TimeUnit.MILLISECONDS);
+    workers.shutdownGracefully(quiet.toMillis(), 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+    log.info("Gateway stopped ({} connections closed with 1001)", open.size());
+  }
+}

@@ -1,0 +1,154 @@
+package io.regcast.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The node's open connections: by id (for the connections API) and by path, split per event loop
+ * (for fan-out). A path's connections on one event loop form a {@link LoopShard}, touched only on
+ * that loop; a broadcast hands the one encoded frame to each shard, which merges the frames queued
+ * during one loop turn and gives every connection one write and one flush.
+ */
+final class LocalConnections {
+  private final Map<String, ConnectionHandler> byId = new ConcurrentHashMap<>();
+  private final Map<PathKey, Map<EventLoop, LoopShard>> byPath = new ConcurrentHashMap<>();
+  private final GatewayMetrics metrics;
+
+  LocalConnections(GatewayMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /** On the connection's event loop, once its handshake is done. */
+  void add(ConnectionHandler handler) {
+    Connection c = handler.connection;
+    byId.put(c.id, handler);
+    EventLoop loop = c.channel.eventLoop();
+    byPath
+        .computeIfAbsent(new PathKey(c.gatewayId, c.path), k -> new ConcurrentHashMap<>())
+        .computeIfAbsent(loop, LoopShard::new)
+        .members
+        .add(handler);
+  }
+
+  /** On the connection's event loop; idempotent. */
+  void remove(ConnectionHandler handler) {
+    Connection c = handler.connection;
+    byId.remove(c.id, handler);
+    Map<EventLoop, LoopShard> shards = byPath.get(new PathKey(c.gatewayId, c.path));
+    if (shards != null) {
+      LoopShard shard = shards.get(c.channel.eventLoop());
+      if (shard != null) {
+        shard.members.remove(handler);
+      }
+    }
+  }
+
+  ConnectionHandler get(String id) {
+    return byId.get(id);
+  }
+
+  Collection<ConnectionHandler> all() {
+    return byId.values();
+  }
+
+  List<ConnectionHandler> ofGateway(String gatewayId) {
+    List<ConnectionHandler> out = new ArrayList<>();
+    for (ConnectionHandler h : byId.values()) {
+      if (h.connection.gatewayId.equals(gatewayId)) {
+        out.add(h);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sends one encoded frame to every local connection of {@code key}; takes ownership of {@code
+   * frame}. Returns at once: the writes happen on the event loops.
+   */
+  void broadcast(PathKey key, ByteBuf frame) {
+    metrics.messagesBroadcast.increment();
+    Map<EventLoop, LoopShard> shards = byPath.get(key);
+    try {
+      if (shards != null) {
+        for (LoopShard shard : shards.values()) {
+          shard.offer(frame.retainedDuplicate());
+        }
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** The connections of one path on one event loop, and the frames waiting for that loop. */
+  private final class LoopShard implements Runnable {
+    private final EventLoop loop;
+    private final Set<ConnectionHandler> members = new HashSet<>();
+    private final Queue<ByteBuf> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    LoopShard(EventLoop loop) {
+      this.loop = loop;
+    }
+
+    void offer(ByteBuf frame) {
+      pending.add(frame);
+      if (scheduled.compareAndSet(false, true)) {
+        loop.execute(this);
+      }
+    }
+
+    /** On the loop: one merged buffer for what was queued, one write + flush per connection. */
+    @Override
+    public void run() {
+      scheduled.set(false);
+      ByteBuf merged = drain();
+      if (merged == null) {
+        return;
+      }
+      try {
+        for (ConnectionHandler member : members) {
+          member.deliver(merged.retainedDuplicate());
+        }
+        for (ConnectionHandler member : members) {
+          member.flush();
+        }
+      } finally {
+        merged.release();
+      }
+    }
+
+    private ByteBuf drain() {
+      ByteBuf first = pending.poll();
+      if (first == null) {
+        return null;
+      }
+      ByteBuf next = pending.poll();
+      if (next == null) {
+        return first;
+      }
+      List<ByteBuf> frames = new ArrayList<>();
+      frames.add(first);
+      int total = first.readableBytes();
+      for (; next != null; next = pending.poll()) {
+        frames.add(next);
+        total += next.readableBytes();
+      }
+      ByteBuf merged = first.alloc().directBuffer(total);
+      for (ByteBuf frame : frames) {
+        merged.writeBytes(frame);
+        frame.release();
+      }
+      return merged;
+    }
+  }
+}
