@@ -3,12 +3,11 @@ package io.regcast.gateway;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,7 +35,6 @@ final class LocalConnections {
     byPath
         .computeIfAbsent(new PathKey(c.gatewayId, c.path), k -> new ConcurrentHashMap<>())
         .computeIfAbsent(loop, LoopShard::new)
-        .members
         .add(handler);
   }
 
@@ -48,7 +46,7 @@ final class LocalConnections {
     if (shards != null) {
       LoopShard shard = shards.get(c.channel.eventLoop());
       if (shard != null) {
-        shard.members.remove(handler);
+        shard.remove(handler);
       }
     }
   }
@@ -92,12 +90,32 @@ final class LocalConnections {
   /** The connections of one path on one event loop, and the frames waiting for that loop. */
   private final class LoopShard implements Runnable {
     private final EventLoop loop;
-    private final Set<ConnectionHandler> members = new HashSet<>();
+    /**
+     * Copied on change (rare) so that a delivery can iterate without allocating, and a member that
+     * leaves during a delivery (a slow consumer cut) does not disturb the iteration.
+     */
+    private ConnectionHandler[] members = new ConnectionHandler[0];
     private final Queue<ByteBuf> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     LoopShard(EventLoop loop) {
       this.loop = loop;
+    }
+
+    void add(ConnectionHandler handler) {
+      ConnectionHandler[] grown = Arrays.copyOf(members, members.length + 1);
+      grown[members.length] = handler;
+      members = grown;
+    }
+
+    void remove(ConnectionHandler handler) {
+      int at = Arrays.asList(members).indexOf(handler);
+      if (at >= 0) {
+        ConnectionHandler[] shrunk = new ConnectionHandler[members.length - 1];
+        System.arraycopy(members, 0, shrunk, 0, at);
+        System.arraycopy(members, at + 1, shrunk, at, members.length - at - 1);
+        members = shrunk;
+      }
     }
 
     void offer(ByteBuf frame) {
@@ -115,11 +133,12 @@ final class LocalConnections {
       if (merged == null) {
         return;
       }
+      ConnectionHandler[] recipients = members;
       try {
-        for (ConnectionHandler member : members) {
+        for (ConnectionHandler member : recipients) {
           member.deliver(merged.retainedDuplicate());
         }
-        for (ConnectionHandler member : members) {
+        for (ConnectionHandler member : recipients) {
           member.flush();
         }
       } finally {
