@@ -11,6 +11,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +32,13 @@ public final class NodeProcess implements AutoCloseable {
   public static final Duration START_DEADLINE = Duration.ofSeconds(60);
   public static final Duration STOP_DEADLINE = Duration.ofSeconds(30);
 
-  /** {@code regcast node ready in 1892 ms: http://127.0.0.1:18080 (data /tmp/rc1)} */
+  /**
+   * {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600 (data
+   * /tmp/rc1)}; the gateway part is optional (nodes before the WebSocket gateway did not log it).
+   */
   private static final Pattern READY =
-      Pattern.compile("regcast node ready in (\\d+) ms: (http://\\S+) \\(data ");
+      Pattern.compile(
+          "regcast node ready in (\\d+) ms: (http://[^\\s,]+)(?:, gateway (ws://[^\\s,]+))? \\(data ");
 
   private static final Path LOG_DIR = Path.of("target", "node-logs");
   private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(5);
@@ -42,13 +48,14 @@ public final class NodeProcess implements AutoCloseable {
   private final Path logFile;
   private final StringBuffer output = new StringBuffer();
   private final CompletableFuture<Ready> ready = new CompletableFuture<>();
+  private final List<String> jvmOptions = new ArrayList<>();
   private final Thread killOnExit = new Thread(this::destroyQuietly);
   private Process process;
   private Thread drainer;
   private long launchedAt;
   private Ready readyLine;
 
-  private record Ready(long millisSinceLaunch, long reportedMillis, URI baseUrl) {}
+  private record Ready(long millisSinceLaunch, long reportedMillis, URI baseUrl, URI gatewayUrl) {}
 
   /**
    * @param name names the log file and appears in failure messages (e.g. "graceful-1")
@@ -60,17 +67,32 @@ public final class NodeProcess implements AutoCloseable {
     this.logFile = LOG_DIR.resolve(name + ".log");
   }
 
+  /**
+   * Sets a system property of the node's JVM ({@code -Dkey=value}), e.g. a configuration key such
+   * as {@code regcast.gateway.ping-interval}; call before {@link #start}.
+   */
+  public NodeProcess withSystemProperty(String key, String value) {
+    if (process != null) {
+      throw new IllegalStateException(name + " was already started");
+    }
+    jvmOptions.add("-D" + key + "=" + value);
+    return this;
+  }
+
   /** Launches the JVM and blocks until the node logs its ready line (at most 60 s). */
   public NodeProcess start() throws IOException, InterruptedException {
     if (process != null) {
       throw new IllegalStateException(name + " was already started");
     }
-    ProcessBuilder builder =
-        new ProcessBuilder(javaBinary().toString(), "-jar", regcastJar().toString())
-            .redirectErrorStream(true);
+    List<String> command = new ArrayList<>();
+    command.add(javaBinary().toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", regcastJar().toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // Only our settings: a REGCAST_* variable of the CI machine must not change what is tested.
     builder.environment().keySet().removeIf(key -> key.startsWith("REGCAST_"));
     builder.environment().put("REGCAST_HTTP_PORT", "0");
+    builder.environment().put("REGCAST_GATEWAY_PORT", "0");
     builder.environment().put("REGCAST_DATA_DIR", dataDir.toString());
     Files.createDirectories(LOG_DIR);
     Writer log = Files.newBufferedWriter(logFile, UTF_8);
@@ -121,7 +143,8 @@ public final class NodeProcess implements AutoCloseable {
         Matcher m = READY.matcher(line);
         if (!ready.isDone() && m.find()) {
           long sinceLaunch = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launchedAt);
-          ready.complete(new Ready(sinceLaunch, Long.parseLong(m.group(1)), URI.create(m.group(2))));
+          URI gateway = m.group(3) == null ? null : URI.create(m.group(3));
+          ready.complete(new Ready(sinceLaunch, Long.parseLong(m.group(1)), URI.create(m.group(2)), gateway));
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -181,6 +204,24 @@ public final class NodeProcess implements AutoCloseable {
   /** {@code http://host:port} of the admin API, as the ready line announced it. */
   public URI baseUrl() {
     return requireReady().baseUrl();
+  }
+
+  /**
+   * {@code ws://host:port} of the WebSocket gateway, as the ready line announced it; fails if the
+   * line named no gateway.
+   */
+  public URI gatewayUrl() {
+    URI gateway = requireReady().gatewayUrl();
+    if (gateway == null) {
+      throw new IllegalStateException(name + "'s ready line named no gateway URL" + outputForMessage());
+    }
+    return gateway;
+  }
+
+  /** The OS process id of the node's JVM. */
+  public long pid() {
+    requireStarted();
+    return process.pid();
   }
 
   /** Milliseconds from launching the JVM to reading its ready line. */
