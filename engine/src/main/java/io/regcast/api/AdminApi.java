@@ -49,6 +49,7 @@ public final class AdminApi {
                     op -> resyncHub(system, services.hub(), timeout, op))
                 .route(),
             new ConnectionRoutes(services.connections(), catalog, support).route(),
+            new IngestRoutes(system, catalog, support, timeout).route(),
             resource(ResourceKind.SERVICE_ACCOUNT, "iam/v1/serviceAccounts", catalog, support),
             new TriggerRoutes(system, catalog, support, timeout).route(),
             path(

@@ -11,6 +11,7 @@ import io.regcast.node.Settings;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -52,6 +53,11 @@ final class ApiSupport {
    * is refused with 415.
    */
   Route jsonBody(Function<JsonNode, CompletionStage<HttpResponse>> handler) {
+    return jsonBody(Set.of(MediaTypes.APPLICATION_JSON.toString()), handler);
+  }
+
+  /** {@link #jsonBody(Function)} for a body of any of {@code mediaTypes} (all JSON). */
+  Route jsonBody(Set<String> mediaTypes, Function<JsonNode, CompletionStage<HttpResponse>> handler) {
     return extractStrictEntity(
         http.askTimeout(),
         http.maxBodySize(),
@@ -62,11 +68,12 @@ final class ApiSupport {
                   if (bytes.length == 0) {
                     return handler.apply(null);
                   }
-                  var mediaType = entity.getContentType().mediaType();
-                  if (!mediaType.equals(MediaTypes.APPLICATION_JSON)) {
+                  String mediaType = entity.getContentType().mediaType().toString();
+                  if (!mediaTypes.contains(mediaType)) {
                     throw Problem.of(
                             Problem.Kind.UNSUPPORTED_MEDIA_TYPE,
-                            "the request body must be application/json, not " + mediaType)
+                            "the request body must be " + String.join(" or ", mediaTypes.stream().sorted().toList())
+                                + ", not " + mediaType)
                         .toException();
                   }
                   return handler.apply(ApiJson.parse(bytes));

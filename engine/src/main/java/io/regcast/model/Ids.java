@@ -21,6 +21,31 @@ public final class Ids {
     return id.toString();
   }
 
+  /**
+   * A deterministic id: {@code prefix} + 17 characters of a SHA-256 of the parts, so the same
+   * event or image gets the same id however and however often it is derived.
+   */
+  public static String derived(String prefix, String... parts) {
+    try {
+      var sha = java.security.MessageDigest.getInstance("SHA-256");
+      for (String part : parts) {
+        sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        sha.update((byte) 0);
+      }
+      var number = new java.math.BigInteger(1, sha.digest());
+      StringBuilder id = new StringBuilder(20).append(prefix);
+      var base = java.math.BigInteger.valueOf(ALPHABET.length);
+      while (id.length() < 20) {
+        var qr = number.divideAndRemainder(base);
+        id.append(ALPHABET[qr[1].intValue()]);
+        number = qr[0];
+      }
+      return id.toString();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
   /** Checks a reference to another resource: present and at most 50 characters. */
   public static void checkReference(Violations v, String field, String id) {
     if (v.check(id != null && !id.isEmpty(), field, "is required")) {

@@ -3,6 +3,7 @@ package io.regcast.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.regcast.api.AdminApi;
+import io.regcast.broadcast.Broadcaster;
 import io.regcast.broadcast.PathHub;
 import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
@@ -11,6 +12,7 @@ import io.regcast.gateway.GatewayServer;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
+import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -93,9 +95,10 @@ public final class Node implements AutoCloseable {
       }
       awaitSelfUp(system);
       log.info("Cluster member up at {}", cluster.selfMember().address());
-      TriggerEntity.init(system);
+      // Regions first (entities start on demand); triggers last: they are remembered, so they
+      // start at once and reach for their registries.
       CatalogEntity.init(system, settings.catalog());
-      awaitCatalog(system);
+      RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system));
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
       GatewayServer gateway = GatewayServer.start(settings.gateway(), directory, Connections.localToken(system));
       CoordinatedShutdown.get(system)
@@ -109,6 +112,10 @@ public final class Node implements AutoCloseable {
               PathHub.create(gateway, directory, CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
               "path-hub",
               Props.empty());
+      TriggerEntity.init(
+          system, settings.trigger(),
+          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub));
+      awaitCatalog(system);
       AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
           .toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -127,6 +134,8 @@ public final class Node implements AutoCloseable {
           settings.persistence().isH2() ? settings.dataDir() : settings.persistence().jdbcUrl());
       return node;
     } catch (Exception e) {
+      // Logged here: terminating may end the JVM (exit-jvm) before the caller gets to log it.
+      log.error("regcast failed to start: {}", e.toString(), e);
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       throw e;

@@ -6,6 +6,8 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
+import io.regcast.registry.RegistryEntity;
+import io.regcast.trigger.TriggerEntity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +26,8 @@ public record Settings(
     Cluster cluster,
     Persistence persistence,
     CatalogEntity.Settings catalog,
+    RegistryEntity.Settings registry,
+    TriggerEntity.Settings trigger,
     Api api) {
 
   public record Http(String host, int port, long maxBodySize, Duration askTimeout) {}
@@ -92,7 +96,18 @@ public record Settings(
     if (api.defaultPageSize() > api.maxPageSize()) {
       throw invalid(c, "api.default-page-size", "must not exceed api.max-page-size");
     }
-    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, api);
+    RegistryEntity.Settings registry =
+        new RegistryEntity.Settings(
+            (int) positive(c, "registry.dedupe-window", c.getInt("registry.dedupe-window")),
+            (int) positive(c, "registry.snapshot-every", c.getInt("registry.snapshot-every")),
+            positive(c, "registry.redeliver-interval", c.getDuration("registry.redeliver-interval")),
+            (int) positive(c, "registry.max-events-per-delivery", c.getInt("registry.max-events-per-delivery")));
+    TriggerEntity.Settings trigger =
+        new TriggerEntity.Settings(
+            (int) positive(c, "trigger.max-message-size", c.getBytes("trigger.max-message-size")),
+            positive(c, "trigger.subscribe-retry", c.getDuration("trigger.subscribe-retry")),
+            (int) positive(c, "trigger.snapshot-every", c.getInt("trigger.snapshot-every")));
+    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, api);
   }
 
   private static GatewaySettings gateway(Config c) {

@@ -1,27 +1,50 @@
 package io.regcast.trigger;
 
+import io.regcast.broadcast.Broadcaster;
+import io.regcast.delivery.Delivery;
+import io.regcast.gateway.PathKey;
+import io.regcast.model.BroadcastTarget;
+import io.regcast.model.CrEvent;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Trigger;
+import io.regcast.model.TriggerStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One trigger's runtime. The catalog owns the definition and sends every revision with {@link
- * Configure} (again after its own recovery, so a crash between the two writes heals); this entity
- * applies a revision only if it is newer than the one it holds and acknowledges either way. {@link
- * Remove} ends the trigger: the entity records it, passivates and is no longer remembered.
+ * One trigger's runtime: its definition (from the catalog, newest revision wins), its subscription
+ * to its registry, and its open batch.
+ *
+ * <p>Events arrive with {@link Deliver}; those at or below the trigger's watermark for that
+ * registry are dropped, the rest pass the filter (or are dropped while paused) and join the open
+ * batch — persisted, with the time the batch opened, then acknowledged. A batch is sent when it
+ * holds {@code size} events or {@code cutoff} after it opened: rendered once, published to the
+ * gateway path, then its flush persisted (at least once: a crash between the two sends it again).
+ * On recovery the cutoff timer is re-armed from the stored opening time. Pausing, deleting and
+ * changing the target or the batching flush the open batch first (to the old target).
  */
 public final class TriggerEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -30,16 +53,36 @@ public final class TriggerEntity
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Trigger");
 
-  public static void init(ActorSystem<?> system) {
+  /** Tuning read from {@code regcast.trigger}. */
+  public record Settings(int maxMessageBytes, Duration subscribeRetry, int snapshotEvery) {}
+
+  public static void init(
+      ActorSystem<?> system, Settings settings, Delivery.ToRegistry registries, Broadcaster broadcaster) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard()))
+            Entity.of(
+                    ENTITY_KEY,
+                    ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries, broadcaster, Clock.systemUTC()))
                 .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
+  /** The port registries deliver through, for the node to wire. */
+  public static Delivery.ToTrigger deliveries(ActorSystem<?> system) {
+    return (triggerId, registryId, events, ackTo) ->
+        ClusterSharding.get(system).entityRefFor(ENTITY_KEY, triggerId).tell(new Deliver(registryId, events, ackTo));
+  }
+
   public static Behavior<Command> create(
-      String triggerId, ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> new TriggerEntity(triggerId, ctx, shard));
+      String triggerId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Delivery.ToRegistry registries,
+      Broadcaster broadcaster,
+      Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new TriggerEntity(triggerId, ctx, timers, shard, settings, registries, broadcaster, clock)));
   }
 
   // ---- protocol ----
@@ -55,10 +98,29 @@ public final class TriggerEntity
 
   public record GetRuntime(ActorRef<Runtime> replyTo) implements Command {}
 
+  /** Events of a registry, in sequence order; acknowledged to {@code ackTo} once stored. */
+  public record Deliver(String registryId, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo)
+      implements Command {}
+
+  private enum CutoffReached implements Command {
+    INSTANCE
+  }
+
+  private enum FlushFull implements Command {
+    INSTANCE
+  }
+
+  private enum Resubscribe implements Command {
+    INSTANCE
+  }
+
+  private record SubscriptionChanged(String registryId, boolean subscribed, Throwable failure) implements Command {}
+
   public record Applied(String triggerId, long revision) implements JsonSerializable {}
 
   /** What the entity holds: the trigger (null before the first configure or after removal). */
-  public record Runtime(String triggerId, Trigger trigger, long revision, boolean removed)
+  public record Runtime(
+      String triggerId, Trigger trigger, long revision, boolean removed, int openBatch, Map<String, Long> watermarks)
       implements JsonSerializable {}
 
   public sealed interface Event extends JsonSerializable {}
@@ -67,22 +129,86 @@ public final class TriggerEntity
 
   public record Removed(String triggerId, long revision) implements Event {}
 
-  public record State(Trigger trigger, long revision, boolean removed) implements JsonSerializable {
-    static final State EMPTY = new State(null, 0, false);
+  /** Events up to {@code upToSeq} of a registry were received; {@code matched} joined the batch. */
+  public record EventsReceived(String registryId, long upToSeq, List<CrEvent> matched, Instant at)
+      implements Event {}
+
+  /** The first {@code count} events of the batch were sent. */
+  public record BatchFlushed(int count, Instant at) implements Event {}
+
+  /**
+   * The trigger, its watermark per registry, and the open batch with the time it opened (null
+   * when empty).
+   */
+  public record State(
+      Trigger trigger,
+      long revision,
+      boolean removed,
+      Map<String, Long> watermarks,
+      List<CrEvent> batch,
+      Instant batchOpenedAt)
+      implements JsonSerializable {
+    static final State EMPTY = new State(null, 0, false, Map.of(), List.of(), null);
+
+    public State {
+      watermarks = Map.copyOf(watermarks);
+      batch = List.copyOf(batch);
+    }
+
+    long watermark(String registryId) {
+      return watermarks.getOrDefault(registryId, 0L);
+    }
+
+    State configured(Trigger t) {
+      return new State(t, t.revision(), false, watermarks, batch, batchOpenedAt);
+    }
+
+    State received(EventsReceived e) {
+      Map<String, Long> marks = new HashMap<>(watermarks);
+      marks.merge(e.registryId(), e.upToSeq(), Math::max);
+      List<CrEvent> joined = new ArrayList<>(batch);
+      joined.addAll(e.matched());
+      Instant opened = batch.isEmpty() && !e.matched().isEmpty() ? e.at() : batchOpenedAt;
+      return new State(trigger, revision, removed, marks, joined, opened);
+    }
+
+    State flushed(BatchFlushed e) {
+      List<CrEvent> rest = batch.subList(Math.min(e.count(), batch.size()), batch.size());
+      return new State(trigger, revision, removed, watermarks, rest, rest.isEmpty() ? null : e.at());
+    }
   }
 
   // ---- behaviour ----
 
   private final String triggerId;
   private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final Settings settings;
+  private final Delivery.ToRegistry registries;
+  private final Broadcaster broadcaster;
+  private final Clock clock;
+  /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
+  private String subscribedTo;
 
   private TriggerEntity(
-      String triggerId, ActorContext<Command> context, ActorRef<ClusterSharding.ShardCommand> shard) {
+      String triggerId,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Delivery.ToRegistry registries,
+      Broadcaster broadcaster,
+      Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), triggerId));
     this.triggerId = triggerId;
     this.context = context;
+    this.timers = timers;
     this.shard = shard;
+    this.settings = settings;
+    this.registries = registries;
+    this.broadcaster = broadcaster;
+    this.clock = clock;
   }
 
   @Override
@@ -91,29 +217,83 @@ public final class TriggerEntity
   }
 
   @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              if (state.removed()) {
+                passivate();
+                return;
+              }
+              subscribe(state);
+              armCutoff(state);
+            })
+        .build();
+  }
+
+  @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Configure.class, this::onConfigure)
         .onCommand(Remove.class, this::onRemove)
+        .onCommand(Deliver.class, this::onDeliver)
+        .onCommand(CutoffReached.class, (state, c) -> flush(state))
+        .onCommand(FlushFull.class, (state, c) -> state.trigger() != null
+            && state.batch().size() >= state.trigger().definition().rule().batchSettings().size()
+            ? flush(state) : Effect().noReply())
+        .onCommand(SubscriptionChanged.class, this::onSubscriptionChanged)
+        .onCommand(Resubscribe.class, (state, r) -> {
+          subscribe(state);
+          return Effect().noReply();
+        })
         .onCommand(
             GetRuntime.class,
             (state, cmd) ->
                 Effect()
                     .reply(
                         cmd.replyTo(),
-                        new Runtime(triggerId, state.trigger(), state.revision(), state.removed())))
+                        new Runtime(triggerId, state.trigger(), state.revision(), state.removed(),
+                            state.batch().size(), state.watermarks())))
         .build();
   }
 
   private ReplyEffect<Event, State> onConfigure(State state, Configure cmd) {
-    long revision = cmd.trigger().revision();
-    if (revision <= state.revision()) {
+    Trigger next = cmd.trigger();
+    if (next.revision() <= state.revision()) {
       return Effect().reply(cmd.replyTo(), new Applied(triggerId, state.revision()));
     }
+    List<Event> events = new ArrayList<>();
+    if (!state.batch().isEmpty() && mustFlushBefore(state.trigger(), next)) {
+      events.add(sendAll(state));
+    }
+    events.add(new Configured(next));
     return Effect()
-        .persist(new Configured(cmd.trigger()))
+        .persist(events)
+        .thenRun(s -> {
+          subscribe(s);
+          armCutoff(s);
+        })
         .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+  }
+
+  /** Pausing, or changing where or how batches go, sends the open batch first (PRODUCT.md §9). */
+  private static boolean mustFlushBefore(Trigger current, Trigger next) {
+    if (current == null) {
+      return false;
+    }
+    var now = current.definition().rule();
+    var then = next.definition().rule();
+    return next.status() == TriggerStatus.PAUSED
+        || !now.target().equals(then.target())
+        || !now.batchSettings().equals(then.batchSettings())
+        || !now.registryId().equals(then.registryId());
   }
 
   private ReplyEffect<Event, State> onRemove(State state, Remove cmd) {
@@ -128,10 +308,137 @@ public final class TriggerEntity
           })
           .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
     }
+    List<Event> events = new ArrayList<>();
+    if (!state.batch().isEmpty()) {
+      events.add(sendAll(state));
+    }
+    events.add(new Removed(triggerId, cmd.revision()));
+    String registry = state.trigger() == null ? null : state.trigger().definition().rule().registryId();
     return Effect()
-        .persist(new Removed(triggerId, cmd.revision()))
-        .thenRun(s -> passivate())
+        .persist(events)
+        .thenRun(s -> {
+          timers.cancelAll();
+          if (registry != null) {
+            registries.unsubscribe(registry, triggerId);
+          }
+          passivate();
+        })
         .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+  }
+
+  private ReplyEffect<Event, State> onDeliver(State state, Deliver cmd) {
+    long upTo = cmd.events().isEmpty() ? 0 : cmd.events().get(cmd.events().size() - 1).seq();
+    Trigger trigger = state.trigger();
+    boolean forUs = trigger != null && !state.removed() && trigger.definition().rule().registryId().equals(cmd.registryId());
+    if (!forUs) {
+      // Deleted, not configured yet, or moved to another registry: stop that registry sending.
+      cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
+      if (trigger != null || state.removed()) {
+        registries.unsubscribe(cmd.registryId(), triggerId);
+      }
+      return Effect().noReply();
+    }
+    long watermark = state.watermark(cmd.registryId());
+    if (upTo <= watermark) {
+      cmd.ackTo().tell(new Delivery.Ack(triggerId, watermark));
+      return Effect().noReply();
+    }
+    List<CrEvent> matched = new ArrayList<>();
+    if (trigger.status() == TriggerStatus.ACTIVE) {
+      for (Delivery.Sequenced s : cmd.events()) {
+        if (s.seq() > watermark && TriggerFilter.matches(trigger.definition().rule(), s.event())) {
+          matched.add(s.event());
+        }
+      }
+    }
+    return Effect()
+        .persist(new EventsReceived(cmd.registryId(), upTo, matched, clock.instant()))
+        .thenRun(s -> {
+          cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
+          if (s.batch().size() >= s.trigger().definition().rule().batchSettings().size()) {
+            context.getSelf().tell(FlushFull.INSTANCE);
+          } else {
+            armCutoff(s);
+          }
+        })
+        .thenNoReply();
+  }
+
+  /** Sends the first batch (at most {@code size} events) now, then records it as sent. */
+  private ReplyEffect<Event, State> flush(State state) {
+    if (state.batch().isEmpty() || state.trigger() == null) {
+      return Effect().noReply();
+    }
+    int size = state.trigger().definition().rule().batchSettings().size();
+    List<CrEvent> batch = state.batch().subList(0, Math.min(size, state.batch().size()));
+    publish(state.trigger(), batch);
+    return Effect()
+        .persist(new BatchFlushed(batch.size(), clock.instant()))
+        .thenRun(s -> {
+          if (!s.batch().isEmpty() && s.batch().size() >= size) {
+            context.getSelf().tell(FlushFull.INSTANCE);
+          } else {
+            armCutoff(s);
+          }
+        })
+        .thenNoReply();
+  }
+
+  /** Sends the whole open batch with the current definition; the event that records it. */
+  private BatchFlushed sendAll(State state) {
+    publish(state.trigger(), state.batch());
+    return new BatchFlushed(state.batch().size(), clock.instant());
+  }
+
+  private void publish(Trigger trigger, List<CrEvent> events) {
+    BroadcastTarget target = trigger.definition().rule().target();
+    PathKey path = new PathKey(target.gatewayId(), target.path());
+    for (byte[] message : MessageRenderer.render(events, settings.maxMessageBytes())) {
+      broadcaster.publish(path, true, message);
+    }
+  }
+
+  /** Starts the cutoff timer for an open batch (at once if overdue); cancels it when none is open. */
+  private void armCutoff(State state) {
+    if (state.batch().isEmpty() || state.trigger() == null) {
+      timers.cancel(CutoffReached.INSTANCE);
+      return;
+    }
+    if (timers.isTimerActive(CutoffReached.INSTANCE)) {
+      return;
+    }
+    Duration cutoff = state.trigger().definition().rule().batchSettings().cutoff();
+    Duration left = Duration.between(clock.instant(), state.batchOpenedAt().plus(cutoff));
+    timers.startSingleTimer(CutoffReached.INSTANCE, left.isNegative() ? Duration.ZERO : left);
+  }
+
+  /** Makes sure the registry of the current definition sends its events here. */
+  private void subscribe(State state) {
+    if (state.trigger() == null || state.removed()) {
+      return;
+    }
+    String registry = state.trigger().definition().rule().registryId();
+    if (registry.equals(subscribedTo)) {
+      return;
+    }
+    context.pipeToSelf(
+        registries.subscribe(registry, triggerId),
+        (done, failure) -> new SubscriptionChanged(registry, failure == null, failure));
+  }
+
+  private ReplyEffect<Event, State> onSubscriptionChanged(State state, SubscriptionChanged changed) {
+    if (changed.subscribed()) {
+      String previous = subscribedTo;
+      subscribedTo = changed.registryId();
+      if (previous != null && !previous.equals(subscribedTo)) {
+        registries.unsubscribe(previous, triggerId);
+      }
+    } else {
+      context.getLog().warn("Trigger {} could not subscribe to registry {} ({}); retrying in {}",
+          triggerId, changed.registryId(), String.valueOf(changed.failure()), settings.subscribeRetry());
+      timers.startSingleTimer(Resubscribe.INSTANCE, settings.subscribeRetry());
+    }
+    return Effect().noReply();
   }
 
   private void passivate() {
@@ -142,8 +449,10 @@ public final class TriggerEntity
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Configured.class, (state, e) -> new State(e.trigger(), e.trigger().revision(), false))
-        .onEvent(Removed.class, (state, e) -> new State(null, e.revision(), true))
+        .onEvent(Configured.class, (state, e) -> state.configured(e.trigger()))
+        .onEvent(Removed.class, (state, e) -> new State(null, e.revision(), true, Map.of(), List.of(), null))
+        .onEvent(EventsReceived.class, State::received)
+        .onEvent(BatchFlushed.class, State::flushed)
         .build();
   }
 }

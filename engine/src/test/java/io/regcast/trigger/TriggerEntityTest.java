@@ -1,5 +1,13 @@
 package io.regcast.trigger;
 
+import io.regcast.delivery.Delivery;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -42,6 +50,21 @@ class TriggerEntityTest {
   private static final Duration QUIET = Duration.ofMillis(150);
   private static final AtomicInteger IDS = new AtomicInteger();
 
+  private static final TriggerEntity.Settings SETTINGS = new TriggerEntity.Settings(128 * 1024, Duration.ofSeconds(2), 100);
+  /** A registry side that accepts every subscription at once. */
+  private static final Delivery.ToRegistry REGISTRIES =
+      new Delivery.ToRegistry() {
+        @Override
+        public CompletionStage<Done> subscribe(String registryId, String triggerId) {
+          return CompletableFuture.completedFuture(Done.getInstance());
+        }
+
+        @Override
+        public CompletionStage<Done> unsubscribe(String registryId, String triggerId) {
+          return CompletableFuture.completedFuture(Done.getInstance());
+        }
+      };
+
   private static ActorTestKit testKit;
 
   private String triggerId;
@@ -70,7 +93,7 @@ class TriggerEntityTest {
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef()));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, REGISTRIES, (path, text, payload) -> {}, Clock.systemUTC()));
     entity.clear();
   }
 
@@ -96,7 +119,7 @@ class TriggerEntityTest {
   void aNewEntityHoldsNothing() {
     CommandResultWithReply<Command, Event, State, Runtime> result =
         entity.runCommand(TriggerEntity.GetRuntime::new);
-    assertEquals(new Runtime(triggerId, null, 0, false), result.reply());
+    assertEquals(new Runtime(triggerId, null, 0, false, 0, Map.of()), result.reply());
     assertTrue(result.hasNoEvents());
   }
 
@@ -107,7 +130,7 @@ class TriggerEntityTest {
     assertEquals(new Configured(trigger), result.event());
     assertEquals(1, result.events().size());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -118,7 +141,7 @@ class TriggerEntityTest {
     var result = configure(second);
     assertEquals(new Configured(second), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(second, 2, false), result.state());
+    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), result.state());
   }
 
   @Test
@@ -136,7 +159,7 @@ class TriggerEntityTest {
     var result = configure(trigger);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
   }
 
   @Test
@@ -146,7 +169,7 @@ class TriggerEntityTest {
     var result = configure(revision(2));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 3), result.reply());
-    assertEquals(new State(third, 3, false), result.state());
+    assertEquals(new State(third, 3, false, Map.of(), List.of(), null), result.state());
   }
 
   @Test
@@ -167,7 +190,7 @@ class TriggerEntityTest {
     var result = remove(2);
     assertEquals(new Removed(triggerId, 2), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
     ClusterSharding.Passivate<?> passivate = shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertNotNull(passivate.entity());
   }
@@ -181,7 +204,7 @@ class TriggerEntityTest {
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
 
     var sameRevision = configure(revision(2));
     assertTrue(sameRevision.hasNoEvents());
@@ -192,7 +215,7 @@ class TriggerEntityTest {
   void removeBeforeAnyConfigureStillLeavesATombstone() {
     var result = remove(3);
     assertEquals(new Removed(triggerId, 3), result.event());
-    assertEquals(new State(null, 3, true), result.state());
+    assertEquals(new State(null, 3, true, Map.of(), List.of(), null), result.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -204,7 +227,7 @@ class TriggerEntityTest {
     var result = remove(3);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 4), result.reply());
-    assertEquals(new State(held, 4, false), result.state());
+    assertEquals(new State(held, 4, false, Map.of(), List.of(), null), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -232,7 +255,7 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     configure(second);
-    assertEquals(new State(second, 2, false), entity.restart().state());
+    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), entity.restart().state());
     // and still refuses what it held before the restart
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -241,7 +264,7 @@ class TriggerEntityTest {
   void aRestartRecoversTheTombstone() {
     configure(revision(1));
     remove(2);
-    assertEquals(new State(null, 2, true), entity.restart().state());
+    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), entity.restart().state());
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
@@ -253,7 +276,7 @@ class TriggerEntityTest {
     configure(trigger);
     CommandResultWithReply<Command, Event, State, Runtime> result =
         entity.runCommand(TriggerEntity.GetRuntime::new);
-    assertEquals(new Runtime(triggerId, trigger, 3, false), result.reply());
+    assertEquals(new Runtime(triggerId, trigger, 3, false, 0, Map.of()), result.reply());
     assertTrue(result.hasNoEvents());
 
     remove(4);
@@ -268,7 +291,7 @@ class TriggerEntityTest {
     configure(revision(3));
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
-            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef()));
+            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES, (path, text, payload) -> {}, Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -277,7 +300,7 @@ class TriggerEntityTest {
   void repliesSurviveSerialization() {
     SerializationTestKit serialization = new SerializationTestKit(testKit.system());
     serialization.verifySerialization(new Applied(triggerId, 7), true);
-    serialization.verifySerialization(new Runtime(triggerId, revision(7), 7, false), true);
-    serialization.verifySerialization(new Runtime(triggerId, null, 8, true), true);
+    serialization.verifySerialization(new Runtime(triggerId, revision(7), 7, false, 0, Map.of()), true);
+    serialization.verifySerialization(new Runtime(triggerId, null, 8, true, 0, Map.of()), true);
   }
 }

@@ -1,0 +1,104 @@
+package io.regcast.api;
+
+import static io.regcast.api.ApiSupport.respond;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.regcast.catalog.CatalogEntity;
+import io.regcast.ingest.IngestFormats;
+import io.regcast.model.Folder;
+import io.regcast.model.Registry;
+import io.regcast.model.ResourceKind;
+import io.regcast.model.TraceContext;
+import io.regcast.registry.RegistryEntity;
+import io.regcast.registry.RegistryInfo;
+import io.regcast.registry.RegistryOp;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Ingest (any node): {@code POST /container-registry/v1/registries/{id}/notifications} takes a
+ * Distribution notification envelope, {@code …/events} already-typed CR events. Both answer
+ * {@code 202 {}} once the registry's entity has persisted what they carried — the same for a
+ * notification seen before.
+ */
+final class IngestRoutes {
+  private static final Set<String> NOTIFICATION_TYPES =
+      Set.of(
+          "application/vnd.docker.distribution.events.v1+json",
+          "application/vnd.docker.distribution.events.v2+json",
+          "application/json");
+
+  private final ActorSystem<?> system;
+  private final CatalogClient catalog;
+  private final ApiSupport support;
+  private final Duration timeout;
+  private final Clock clock = Clock.systemUTC();
+
+  IngestRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout) {
+    this.system = system;
+    this.catalog = catalog;
+    this.support = support;
+    this.timeout = timeout;
+  }
+
+  Route route() {
+    var registry = ResourceRoutes.matcher("container-registry/v1/registries").slash(PathMatchers.segment());
+    return concat(
+        path(
+            registry.slash("notifications"),
+            id -> post(() -> extractRequest(request -> support.jsonBody(NOTIFICATION_TYPES,
+                body -> ingest(id, trace(request), t -> IngestFormats.distributionEnvelope(body, t)))))),
+        path(
+            registry.slash("events"),
+            id -> post(() -> extractRequest(request -> support.jsonBody(
+                body -> ingest(id, trace(request), t -> IngestFormats.nativeEvents(body, id, t, clock.instant())))))));
+  }
+
+  private static TraceContext trace(HttpRequest request) {
+    return request.getHeader("traceparent").flatMap(h -> TraceContext.fromTraceparent(h.value())).orElse(null);
+  }
+
+  /** Checks the registry exists, parses, and waits until its entity has persisted the operations. */
+  private CompletionStage<HttpResponse> ingest(
+      String registryId, TraceContext trace, Function<TraceContext, List<RegistryOp>> parse) {
+    return registryInfo(registryId)
+        .thenCompose(
+            info -> {
+              List<RegistryOp> ops = parse.apply(trace);
+              if (ops.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+              }
+              return RegistryEntity.ref(system, registryId)
+                  .<RegistryEntity.Accepted>ask(r -> new RegistryEntity.Ingest(info, ops, r), timeout);
+            })
+        .thenApply(accepted -> ApiJson.response(StatusCodes.ACCEPTED, ResourceJson.NODES.objectNode()));
+  }
+
+  private CompletionStage<RegistryInfo> registryInfo(String registryId) {
+    return catalog
+        .ask(r -> new CatalogEntity.Get(ResourceKind.REGISTRY, registryId, r), CatalogEntity.Found.class)
+        .thenCompose(
+            found -> {
+              Registry registry = (Registry) found.resource();
+              return catalog
+                  .ask(r -> new CatalogEntity.Get(ResourceKind.FOLDER, registry.folderId(), r), CatalogEntity.Found.class)
+                  .thenApply(folder -> new RegistryInfo(registryId, registry.folderId(), ((Folder) folder.resource()).cloudId()));
+            });
+  }
+
+}

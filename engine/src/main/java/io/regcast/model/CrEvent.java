@@ -1,0 +1,35 @@
+package io.regcast.model;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One container registry event as a trigger sees it (PRODUCT.md §2, §5). {@code repository} is
+ * the image name without the registry prefix; {@code imageTags} are the tags a deleted image had
+ * (used by the tag filter, not rendered); {@code trace} may be null.
+ */
+public record CrEvent(
+    String eventId,
+    EventType type,
+    String registryId,
+    String folderId,
+    String cloudId,
+    String repository,
+    String imageDigest,
+    String imageId,
+    String tag,
+    List<String> imageTags,
+    Instant createdAt,
+    TraceContext trace)
+    implements JsonSerializable {
+
+  public CrEvent {
+    imageTags = imageTags == null ? List.of() : List.copyOf(imageTags);
+    tag = tag == null ? "" : tag;
+  }
+
+  /** {@code <registryId>/<image name>}, as the message shows it. */
+  public String repositoryName() {
+    return registryId + "/" + repository;
+  }
+}

@@ -1,0 +1,340 @@
+package io.regcast.registry;
+
+import io.regcast.delivery.Delivery;
+import io.regcast.model.JsonSerializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One registry. {@link Ingest} hands it raw operations; operations whose source id is in the
+ * dedupe window are dropped, the rest are persisted — every request that queued up while the
+ * previous write was in flight in one write (group commit) — and only then acknowledged. Applying
+ * them (the event handler) runs the {@link ImageIndex}, which derives the CR events; each gets the
+ * next sequence number and waits in the state until every subscribed trigger has acknowledged it.
+ *
+ * <p>Delivery is at least once: after each write, on a timer and after recovery, each subscriber
+ * is sent what it has not acknowledged; acknowledgements are recorded in the journal every
+ * {@code ackInterval} (a crash re-sends a little; the trigger drops what is at or below its
+ * watermark).
+ */
+public final class RegistryEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        RegistryEntity.Command, RegistryEntity.Event, RegistryState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Registry");
+
+  /** Tuning read from {@code regcast.registry}. */
+  public record Settings(
+      int dedupeWindow, int snapshotEvery, Duration redeliverInterval, int maxEventsPerDelivery) {}
+
+  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToTrigger triggers) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, triggers)));
+  }
+
+  public static EntityRef<Command> ref(ActorSystem<?> system, String registryId) {
+    return ClusterSharding.get(system).entityRefFor(ENTITY_KEY, registryId);
+  }
+
+  /** The port triggers use to (un)subscribe, for the node to wire. */
+  public static Delivery.ToRegistry subscriptions(ActorSystem<?> system, Duration timeout) {
+    return new Delivery.ToRegistry() {
+      @Override
+      public java.util.concurrent.CompletionStage<Done> subscribe(String registryId, String triggerId) {
+        return ref(system, registryId).ask(r -> new Subscribe(triggerId, r), timeout);
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Done> unsubscribe(String registryId, String triggerId) {
+        return ref(system, registryId).ask(r -> new Unsubscribe(triggerId, r), timeout);
+      }
+    };
+  }
+
+  public static Behavior<Command> create(String registryId, Settings settings, Delivery.ToTrigger triggers) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new RegistryEntity(registryId, settings, triggers, ctx, timers)));
+  }
+
+  // ---- protocol ----
+
+  public sealed interface Command extends JsonSerializable {}
+
+  /** Raw operations from one ingest request; answered once they are durable. */
+  public record Ingest(RegistryInfo info, List<RegistryOp> ops, ActorRef<Accepted> replyTo)
+      implements Command {}
+
+  public record Subscribe(String triggerId, ActorRef<Done> replyTo) implements Command {}
+
+  public record Unsubscribe(String triggerId, ActorRef<Done> replyTo) implements Command {}
+
+  /** For tests and diagnostics: the image index and the delivery state. */
+  public record Inspect(ActorRef<View> replyTo) implements Command {}
+
+  private record Acknowledged(Delivery.Ack ack) implements Command {}
+
+  private enum Drain implements Command {
+    INSTANCE
+  }
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** How many operations of a request were new, and how many were seen before. */
+  public record Accepted(int accepted, int duplicates) implements JsonSerializable {}
+
+  public record View(
+      Map<String, Map<String, List<String>>> index, long lastSeq, Map<String, Long> subscribers, int unacknowledged)
+      implements JsonSerializable {}
+
+  public sealed interface Event extends JsonSerializable {}
+
+  public record OpsAccepted(RegistryInfo info, List<RegistryOp> ops) implements Event {}
+
+  public record TriggerSubscribed(String triggerId) implements Event {}
+
+  public record TriggerUnsubscribed(String triggerId) implements Event {}
+
+  public record AcksRecorded(Map<String, Long> acks) implements Event {}
+
+  // ---- behaviour ----
+
+  private final String registryId;
+  private final Settings settings;
+  private final Delivery.ToTrigger triggers;
+  private final ActorContext<Command> context;
+  private final ActorRef<Delivery.Ack> ackAdapter;
+  /** Requests that arrived while a write was in flight (group commit; not persisted). */
+  private final List<Ingest> queued = new ArrayList<>();
+  private boolean writing;
+  /** Acknowledgements received and not yet recorded (trigger → seq). */
+  private final Map<String, Long> acks = new HashMap<>();
+  /** The last sequence number sent to each trigger, so a write sends only what is new. */
+  private final Map<String, Long> sent = new HashMap<>();
+
+  private RegistryEntity(
+      String registryId,
+      Settings settings,
+      Delivery.ToTrigger triggers,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers) {
+    super(PersistenceId.of(ENTITY_KEY.name(), registryId));
+    this.registryId = registryId;
+    this.settings = settings;
+    this.triggers = triggers;
+    this.context = context;
+    this.ackAdapter = context.messageAdapter(Delivery.Ack.class, Acknowledged::new);
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.redeliverInterval());
+  }
+
+  @Override
+  public RegistryState emptyState() {
+    return new RegistryState(settings.dedupeWindow());
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SnapshotAdapter<RegistryState> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(RegistryState state) {
+        return state.snapshot();
+      }
+
+      @Override
+      public RegistryState fromJournal(Object from) {
+        return RegistryState.restore(settings.dedupeWindow(), (RegistryState.Snapshot) from);
+      }
+    };
+  }
+
+  @Override
+  public SignalHandler<RegistryState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> state.subscribers.keySet().forEach(t -> deliver(state, t)))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, RegistryState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Ingest.class, this::onIngest)
+        .onCommand(Drain.class, (state, d) -> drain(state))
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Unsubscribe.class, this::onUnsubscribe)
+        .onCommand(Acknowledged.class, this::onAcknowledged)
+        .onCommand(Tick.class, this::onTick)
+        .onCommand(
+            Inspect.class,
+            (state, cmd) ->
+                Effect().reply(cmd.replyTo(),
+                    new View(state.index.copy(), state.lastSeq, Map.copyOf(state.subscribers), state.unacknowledged.size())))
+        .build();
+  }
+
+  private ReplyEffect<Event, RegistryState> onIngest(RegistryState state, Ingest cmd) {
+    queued.add(cmd);
+    if (writing) {
+      return Effect().noReply();
+    }
+    return drain(state);
+  }
+
+  /** Persists every queued request in one write, then answers them all. */
+  private ReplyEffect<Event, RegistryState> drain(RegistryState state) {
+    if (queued.isEmpty()) {
+      writing = false;
+      return Effect().noReply();
+    }
+    List<Ingest> batch = List.copyOf(queued);
+    queued.clear();
+    Set<String> fresh = new HashSet<>();
+    List<Event> events = new ArrayList<>();
+    List<Accepted> answers = new ArrayList<>();
+    for (Ingest ingest : batch) {
+      List<RegistryOp> accepted = new ArrayList<>();
+      for (RegistryOp op : ingest.ops()) {
+        if (!state.seen(op.sourceId()) && fresh.add(op.sourceId())) {
+          accepted.add(op);
+        }
+      }
+      if (!accepted.isEmpty()) {
+        events.add(new OpsAccepted(ingest.info(), accepted));
+      }
+      answers.add(new Accepted(accepted.size(), ingest.ops().size() - accepted.size()));
+    }
+    if (events.isEmpty()) {
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).replyTo().tell(answers.get(i));
+      }
+      writing = false;
+      return Effect().noReply();
+    }
+    writing = true;
+    return Effect()
+        .persist(events)
+        .thenRun(
+            s -> {
+              for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).replyTo().tell(answers.get(i));
+              }
+              s.subscribers.keySet().forEach(t -> deliver(s, t));
+              context.getSelf().tell(Drain.INSTANCE);
+            })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, RegistryState> onSubscribe(RegistryState state, Subscribe cmd) {
+    if (state.subscribers.containsKey(cmd.triggerId())) {
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    context.getLog().info("Trigger {} subscribed to registry {} after event {}", cmd.triggerId(), registryId, state.lastSeq);
+    return Effect().persist(new TriggerSubscribed(cmd.triggerId())).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, RegistryState> onUnsubscribe(RegistryState state, Unsubscribe cmd) {
+    acks.remove(cmd.triggerId());
+    sent.remove(cmd.triggerId());
+    if (!state.subscribers.containsKey(cmd.triggerId())) {
+      return Effect().reply(cmd.replyTo(), Done.getInstance());
+    }
+    context.getLog().info("Trigger {} unsubscribed from registry {}", cmd.triggerId(), registryId);
+    return Effect().persist(new TriggerUnsubscribed(cmd.triggerId())).thenReply(cmd.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, RegistryState> onAcknowledged(RegistryState state, Acknowledged cmd) {
+    Delivery.Ack ack = cmd.ack();
+    Long recorded = state.subscribers.get(ack.triggerId());
+    if (recorded != null && ack.upToSeq() > recorded) {
+      acks.merge(ack.triggerId(), ack.upToSeq(), Math::max);
+      if (ack.upToSeq() < state.lastSeq) {
+        deliver(state, ack.triggerId()); // more is waiting: send the next part now
+      }
+    }
+    return Effect().noReply();
+  }
+
+  /** Records the acknowledgements received (freeing what everyone has) and re-sends what is missing. */
+  private ReplyEffect<Event, RegistryState> onTick(RegistryState state, Tick tick) {
+    state.subscribers.keySet().forEach(t -> {
+      if (acked(state, t) < state.lastSeq) {
+        sent.remove(t); // whatever was sent and not acknowledged goes again
+        deliver(state, t);
+      }
+    });
+    if (acks.isEmpty() || writing) {
+      return Effect().noReply();
+    }
+    Map<String, Long> recorded = Map.copyOf(acks);
+    acks.clear();
+    return Effect().persist(new AcksRecorded(recorded)).thenNoReply();
+  }
+
+  private long acked(RegistryState state, String triggerId) {
+    return Math.max(state.subscribers.getOrDefault(triggerId, 0L), acks.getOrDefault(triggerId, 0L));
+  }
+
+  private void deliver(RegistryState state, String triggerId) {
+    long from = Math.max(acked(state, triggerId), sent.getOrDefault(triggerId, 0L));
+    List<Delivery.Sequenced> pending = state.after(from, settings.maxEventsPerDelivery());
+    if (!pending.isEmpty()) {
+      sent.put(triggerId, pending.get(pending.size() - 1).seq());
+      triggers.deliver(triggerId, registryId, pending, ackAdapter);
+    }
+  }
+
+  @Override
+  public EventHandler<RegistryState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(OpsAccepted.class, (state, e) -> {
+          state.accept(e.info(), e.ops());
+          return state;
+        })
+        .onEvent(TriggerSubscribed.class, (state, e) -> {
+          state.subscribe(e.triggerId());
+          return state;
+        })
+        .onEvent(TriggerUnsubscribed.class, (state, e) -> {
+          state.unsubscribe(e.triggerId());
+          return state;
+        })
+        .onEvent(AcksRecorded.class, (state, e) -> {
+          state.acknowledged(e.acks());
+          return state;
+        })
+        .build();
+  }
+}
