@@ -190,6 +190,8 @@ public final class TriggerEntity
   private final Clock clock;
   /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
   private String subscribedTo;
+  /** Configure requests answered once the new registry confirms the subscription. */
+  private final List<ActorRef<Applied>> awaitingSubscription = new ArrayList<>();
 
   private TriggerEntity(
       String triggerId,
@@ -274,13 +276,22 @@ public final class TriggerEntity
       events.add(sendAll(state));
     }
     events.add(new Configured(next));
+    String registry = next.definition().rule().registryId();
+    if (registry.equals(subscribedTo)) {
+      return Effect()
+          .persist(events)
+          .thenRun(this::armCutoff)
+          .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+    }
+    // Answered once the registry has the subscription: events ingested after the answer reach us.
     return Effect()
         .persist(events)
         .thenRun(s -> {
+          awaitingSubscription.add(cmd.replyTo());
           subscribe(s);
           armCutoff(s);
         })
-        .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+        .thenNoReply();
   }
 
   /** Pausing, or changing where or how batches go, sends the open batch first (PRODUCT.md §9). */
@@ -427,6 +438,9 @@ public final class TriggerEntity
   }
 
   private ReplyEffect<Event, State> onSubscriptionChanged(State state, SubscriptionChanged changed) {
+    // Answer waiting configures either way: the definition is stored, and subscribing goes on.
+    awaitingSubscription.forEach(r -> r.tell(new Applied(triggerId, state.revision())));
+    awaitingSubscription.clear();
     if (changed.subscribed()) {
       String previous = subscribedTo;
       subscribedTo = changed.registryId();
