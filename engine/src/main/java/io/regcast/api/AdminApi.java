@@ -35,7 +35,6 @@ public final class AdminApi {
 
   public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
-    ApiErrors.useBodyLimit(settings.http().maxBodySize());
     Duration timeout = settings.http().askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
     ApiSupport support = new ApiSupport(settings.http(), settings.api());

@@ -26,14 +26,7 @@ import org.slf4j.LoggerFactory;
 final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
 
-  /** The body size limit, for the message of a 413 (set once at start-up). */
-  private static volatile long limit = 0;
-
   private ApiErrors() {}
-
-  static void useBodyLimit(long bytes) {
-    limit = bytes;
-  }
 
   private record Mapping(StatusCode status, int code, String name) {}
 
@@ -81,22 +74,22 @@ final class ApiErrors {
       log.warn("Request timed out waiting for an entity: {}", t.getMessage());
       return Problem.of(Problem.Kind.UNAVAILABLE, "the service did not answer in time; retry");
     }
-    if (t instanceof EntityStreamSizeException e) {
-      return tooLarge(e.limit());
+    if (t instanceof EntityStreamSizeException) {
+      return tooLarge();
     }
     if (t instanceof IllegalRequestException e) {
       // Pekko reports an over-long streamed body as a 400 whose summary says "Request too large".
       boolean tooLarge = e.status().intValue() == 413 || e.info().summary().contains("too large");
-      return tooLarge ? tooLarge(limit) : Problem.of(kindOf(e.status()), e.info().summary());
+      return tooLarge ? tooLarge() : Problem.of(kindOf(e.status()), e.info().summary());
     }
     log.error("Request failed unexpectedly", t);
     return Problem.of(Problem.Kind.INTERNAL, "internal error");
   }
 
-  private static Problem tooLarge(long limit) {
+  private static Problem tooLarge() {
     return Problem.of(
         Problem.Kind.RESOURCE_EXHAUSTED,
-        "the request body is larger than the limit of " + limit + " bytes");
+        "the request body is larger than the limit (regcast.http.max-body-size)");
   }
 
   static ExceptionHandler exceptionHandler() {
