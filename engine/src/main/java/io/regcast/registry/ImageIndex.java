@@ -95,7 +95,7 @@ final class ImageIndex {
         var repoImages = images.computeIfAbsent(repo, r -> new LinkedHashMap<>());
         repoImages.putIfAbsent(n.digest(), new ArrayList<>());
         String previous = tags.computeIfAbsent(repo, r -> new HashMap<>()).put(n.tag(), n.digest());
-        if (previous != null && repoImages.containsKey(previous)) {
+        if (previous != null && !previous.equals(n.digest()) && repoImages.containsKey(previous)) {
           repoImages.get(previous).remove(n.tag());
         }
         if (!repoImages.get(n.digest()).contains(n.tag())) {

@@ -76,10 +76,12 @@ final class RegistryState {
   }
 
   private void remember(String sourceId) {
-    if (seen.add(sourceId) && seen.size() > dedupeWindow) {
+    if (seen.add(sourceId)) {
       var oldest = seen.iterator();
-      oldest.next();
-      oldest.remove();
+      while (seen.size() > dedupeWindow) {
+        oldest.next();
+        oldest.remove();
+      }
     }
   }
 
