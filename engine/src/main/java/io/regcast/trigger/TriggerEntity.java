@@ -234,7 +234,7 @@ public final class TriggerEntity
                 return;
               }
               subscribe(state);
-              armCutoff(state);
+              flushIfFull(state);
             })
         .build();
   }
@@ -366,11 +366,7 @@ public final class TriggerEntity
         .persist(new EventsReceived(cmd.registryId(), upTo, matched, clock.instant()))
         .thenRun(s -> {
           cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
-          if (s.batch().size() >= s.trigger().definition().rule().batchSettings().size()) {
-            context.getSelf().tell(FlushFull.INSTANCE);
-          } else {
-            armCutoff(s);
-          }
+          flushIfFull(s);
         })
         .thenNoReply();
   }
@@ -386,19 +382,32 @@ public final class TriggerEntity
     return Effect()
         .persist(new BatchFlushed(batch.size(), clock.instant()))
         .thenRun(s -> {
-          if (!s.batch().isEmpty() && s.batch().size() >= size) {
-            context.getSelf().tell(FlushFull.INSTANCE);
-          } else {
-            armCutoff(s);
-          }
+          // What is left is a new batch, opened now: its cutoff starts over.
+          timers.cancel(CutoffReached.INSTANCE);
+          flushIfFull(s);
         })
         .thenNoReply();
   }
 
-  /** Sends the whole open batch with the current definition; the event that records it. */
+  /** A full batch goes now; an open one gets its cutoff timer. */
+  private void flushIfFull(State state) {
+    if (state.trigger() != null
+        && !state.batch().isEmpty()
+        && state.batch().size() >= state.trigger().definition().rule().batchSettings().size()) {
+      context.getSelf().tell(FlushFull.INSTANCE);
+    } else {
+      armCutoff(state);
+    }
+  }
+
+  /** Sends the whole open batch with the current definition, in batches of at most {@code size}. */
   private BatchFlushed sendAll(State state) {
-    publish(state.trigger(), state.batch());
-    return new BatchFlushed(state.batch().size(), clock.instant());
+    int size = state.trigger().definition().rule().batchSettings().size();
+    List<CrEvent> all = state.batch();
+    for (int from = 0; from < all.size(); from += size) {
+      publish(state.trigger(), all.subList(from, Math.min(all.size(), from + size)));
+    }
+    return new BatchFlushed(all.size(), clock.instant());
   }
 
   private void publish(Trigger trigger, List<CrEvent> events) {
@@ -438,13 +447,21 @@ public final class TriggerEntity
   }
 
   private ReplyEffect<Event, State> onSubscriptionChanged(State state, SubscriptionChanged changed) {
+    String current = state.trigger() == null || state.removed() ? null : state.trigger().definition().rule().registryId();
+    if (!changed.registryId().equals(current)) {
+      // A late answer for a registry the trigger has moved away from.
+      if (changed.subscribed()) {
+        registries.unsubscribe(changed.registryId(), triggerId);
+      }
+      return Effect().noReply();
+    }
     // Answer waiting configures either way: the definition is stored, and subscribing goes on.
     awaitingSubscription.forEach(r -> r.tell(new Applied(triggerId, state.revision())));
     awaitingSubscription.clear();
     if (changed.subscribed()) {
       String previous = subscribedTo;
-      subscribedTo = changed.registryId();
-      if (previous != null && !previous.equals(subscribedTo)) {
+      subscribedTo = current;
+      if (previous != null && !previous.equals(current)) {
         registries.unsubscribe(previous, triggerId);
       }
     } else {

@@ -1,40 +1,68 @@
 package io.regcast.trigger;
 
-import io.regcast.delivery.Delivery;
-import java.time.Clock;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import org.apache.pekko.Done;
-
+import static io.regcast.trigger.CrEvents.OTHER_REGISTRY;
+import static io.regcast.trigger.CrEvents.REGISTRY;
+import static io.regcast.trigger.CrEvents.numbered;
+import static io.regcast.trigger.CrEvents.numberedRange;
+import static io.regcast.trigger.CrEvents.sequenced;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
+import io.regcast.broadcast.Broadcaster;
+import io.regcast.delivery.Delivery;
+import io.regcast.gateway.PathKey;
+import io.regcast.model.BatchSettings;
+import io.regcast.model.BroadcastTarget;
+import io.regcast.model.ContainerRegistryRule;
+import io.regcast.model.CrEvent;
+import io.regcast.model.EventType;
 import io.regcast.model.Samples;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerStatus;
 import io.regcast.trigger.TriggerEntity.Applied;
+import io.regcast.trigger.TriggerEntity.BatchFlushed;
 import io.regcast.trigger.TriggerEntity.Command;
 import io.regcast.trigger.TriggerEntity.Configure;
 import io.regcast.trigger.TriggerEntity.Configured;
+import io.regcast.trigger.TriggerEntity.Deliver;
 import io.regcast.trigger.TriggerEntity.Event;
+import io.regcast.trigger.TriggerEntity.EventsReceived;
 import io.regcast.trigger.TriggerEntity.Remove;
 import io.regcast.trigger.TriggerEntity.Removed;
 import io.regcast.trigger.TriggerEntity.Runtime;
 import io.regcast.trigger.TriggerEntity.State;
+import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResult;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,15 +70,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The trigger entity on the in-memory journal of the persistence testkit, with every command,
- * event and state checked through the configured (Jackson) serializer. The shard is a probe.
+ * event and state checked through the configured (Jackson) serializer. The shard is a probe; the
+ * registry side and the broadcaster record what they are asked; the clock is the test's.
  */
 class TriggerEntityTest {
 
   /** No message is expected within this; kept short so the whole class stays fast. */
   private static final Duration QUIET = Duration.ofMillis(150);
+  /** Generous bound for what a timer should bring (CI machines can be slow). */
+  private static final Duration DEADLINE = Duration.ofSeconds(5);
   private static final AtomicInteger IDS = new AtomicInteger();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int LIMIT = 128 * 1024;
 
-  private static final TriggerEntity.Settings SETTINGS = new TriggerEntity.Settings(128 * 1024, Duration.ofSeconds(2), 100);
+  private static final TriggerEntity.Settings SETTINGS = new TriggerEntity.Settings(LIMIT, Duration.ofSeconds(2), 100);
   /** A registry side that accepts every subscription at once. */
   private static final Delivery.ToRegistry REGISTRIES =
       new Delivery.ToRegistry() {
@@ -65,10 +98,151 @@ class TriggerEntityTest {
         }
       };
 
+  /** One message handed to the broadcaster. */
+  record Published(PathKey path, boolean text, byte[] payload) {
+    JsonNode json() {
+      try {
+        return JSON.readTree(payload);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + new String(payload, java.nio.charset.StandardCharsets.UTF_8), e);
+      }
+    }
+
+    /** The event ids of the message, in order (checking its {"messages":[…]} shape). */
+    List<String> eventIds() {
+      JsonNode root = json();
+      assertEquals(1, root.size(), "only the messages key");
+      List<String> ids = new ArrayList<>();
+      root.get("messages").forEach(m -> ids.add(m.get("event_metadata").get("event_id").asText()));
+      return ids;
+    }
+  }
+
+  /** Records every publish (thread-safe) and forwards it to a probe, to await it with a deadline. */
+  static final class RecordingBroadcaster implements Broadcaster {
+    final List<Published> published = new CopyOnWriteArrayList<>();
+    final TestProbe<Published> probe;
+
+    RecordingBroadcaster(TestProbe<Published> probe) {
+      this.probe = probe;
+    }
+
+    @Override
+    public void publish(PathKey path, boolean text, byte[] payload) {
+      Published p = new Published(path, text, payload.clone());
+      published.add(p);
+      probe.getRef().tell(p);
+    }
+  }
+
+  /** A (un)subscription the trigger asked its registry side for. */
+  record Call(String op, String registryId, String triggerId) {}
+
+  /** A registry side accepting every subscription at once, recording the calls. */
+  static final class RecordingRegistries implements Delivery.ToRegistry {
+    final List<Call> calls = new CopyOnWriteArrayList<>();
+    final TestProbe<Call> probe;
+
+    RecordingRegistries(TestProbe<Call> probe) {
+      this.probe = probe;
+    }
+
+    private CompletionStage<Done> record(Call call) {
+      calls.add(call);
+      probe.getRef().tell(call);
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+
+    @Override
+    public CompletionStage<Done> subscribe(String registryId, String triggerId) {
+      return record(new Call("subscribe", registryId, triggerId));
+    }
+
+    @Override
+    public CompletionStage<Done> unsubscribe(String registryId, String triggerId) {
+      return record(new Call("unsubscribe", registryId, triggerId));
+    }
+  }
+
+  /**
+   * A registry side whose subscriptions complete when the test says so (or fail the first
+   * {@code failFirst} times); unsubscriptions complete at once. Every call is recorded.
+   */
+  static final class ControlledRegistries implements Delivery.ToRegistry {
+    final Map<String, CompletableFuture<Done>> pending = new ConcurrentHashMap<>();
+    final TestProbe<Call> probe;
+    final boolean manual;
+    final AtomicInteger failFirst;
+
+    ControlledRegistries(TestProbe<Call> probe, boolean manual, int failFirst) {
+      this.probe = probe;
+      this.manual = manual;
+      this.failFirst = new AtomicInteger(failFirst);
+    }
+
+    @Override
+    public CompletionStage<Done> subscribe(String registryId, String triggerId) {
+      probe.getRef().tell(new Call("subscribe", registryId, triggerId));
+      if (failFirst.getAndDecrement() > 0) {
+        return CompletableFuture.failedFuture(new IllegalStateException("registry not reachable"));
+      }
+      if (!manual) {
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+      CompletableFuture<Done> future = new CompletableFuture<>();
+      pending.put(registryId, future);
+      return future;
+    }
+
+    @Override
+    public CompletionStage<Done> unsubscribe(String registryId, String triggerId) {
+      probe.getRef().tell(new Call("unsubscribe", registryId, triggerId));
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+
+    void confirm(String registryId) {
+      pending.remove(registryId).complete(Done.getInstance());
+    }
+  }
+
+  /** A clock the test moves by hand. */
+  static final class MutableClock extends Clock {
+    private final AtomicReference<Instant> now;
+
+    MutableClock(Instant start) {
+      now = new AtomicReference<>(start);
+    }
+
+    void advance(Duration by) {
+      now.updateAndGet(t -> t.plus(by));
+    }
+
+    @Override
+    public Instant instant() {
+      return now.get();
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
   private static ActorTestKit testKit;
 
   private String triggerId;
   private TestProbe<ClusterSharding.ShardCommand> shard;
+  private TestProbe<Published> publishes;
+  private RecordingBroadcaster broadcaster;
+  private TestProbe<Call> registryCalls;
+  private RecordingRegistries registries;
+  private TestProbe<Delivery.Ack> acks;
+  private MutableClock clock;
   private EventSourcedBehaviorTestKit<Command, Event, State> entity;
 
   @BeforeAll
@@ -91,9 +265,15 @@ class TriggerEntityTest {
   void freshEntity() {
     triggerId = "a1s-test-" + IDS.incrementAndGet();
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
+    publishes = testKit.createTestProbe(Published.class);
+    broadcaster = new RecordingBroadcaster(publishes);
+    registryCalls = testKit.createTestProbe(Call.class);
+    registries = new RecordingRegistries(registryCalls);
+    acks = testKit.createTestProbe(Delivery.Ack.class);
+    clock = new MutableClock(Samples.T0);
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, REGISTRIES, (path, text, payload) -> {}, Clock.systemUTC()));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, clock));
     entity.clear();
   }
 
@@ -107,6 +287,24 @@ class TriggerEntityTest {
         revision);
   }
 
+  /** This test's trigger at {@code revision}, with {@code status} and {@code rule}. */
+  private Trigger trigger(long revision, TriggerStatus status, ContainerRegistryRule rule) {
+    return new Trigger(triggerId, "b1g-1", Samples.T0, Samples.definition("registry-trigger", rule), status, revision);
+  }
+
+  private static Trigger trigger(String id, long revision, TriggerStatus status, ContainerRegistryRule rule) {
+    return new Trigger(id, "b1g-1", Samples.T0, Samples.definition("registry-trigger", rule), status, revision);
+  }
+
+  /** The entity as a plain actor (for what the behaviour testkit cannot do: tell without waiting). */
+  private ActorRef<Command> spawn(String id, Delivery.ToRegistry registrySide, TriggerEntity.Settings settings) {
+    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, clock));
+  }
+
+  private Trigger active(long revision, int size, Duration cutoff) {
+    return trigger(revision, TriggerStatus.ACTIVE, CrEvents.rule(size, cutoff));
+  }
+
   private CommandResultWithReply<Command, Event, State, Applied> configure(Trigger trigger) {
     return entity.runCommand(replyTo -> new Configure(trigger, replyTo));
   }
@@ -114,6 +312,39 @@ class TriggerEntityTest {
   private CommandResultWithReply<Command, Event, State, Applied> remove(long revision) {
     return entity.runCommand(replyTo -> new Remove(triggerId, revision, replyTo));
   }
+
+  private CommandResult<Command, Event, State> deliver(String registryId, List<Delivery.Sequenced> events) {
+    return entity.runCommand(new Deliver(registryId, events, acks.getRef()));
+  }
+
+  private CommandResult<Command, Event, State> deliver(int fromSeq, int toSeq) {
+    return deliver(REGISTRY, sequenced(fromSeq, toSeq));
+  }
+
+  private String persistenceId() {
+    return PersistenceId.of(TriggerEntity.ENTITY_KEY.name(), triggerId).id();
+  }
+
+  /** The journal of this entity, after everything it is doing now has been stored. */
+  private List<Object> journal() {
+    entity.getState(); // answered only once a persist in progress is done
+    return entity.persistenceTestKit().persistedInStorage(persistenceId());
+  }
+
+  private Object lastJournaled() {
+    List<Object> all = journal();
+    return all.get(all.size() - 1);
+  }
+
+  private static List<String> ids(List<CrEvent> events) {
+    return events.stream().map(CrEvent::eventId).toList();
+  }
+
+  private static List<String> ids(int from, int to) {
+    return ids(numberedRange(from, to));
+  }
+
+  private static final PathKey WS = new PathKey("d4e00000000000000001", "/ws");
 
   @Test
   void aNewEntityHoldsNothing() {
@@ -302,5 +533,612 @@ class TriggerEntityTest {
     serialization.verifySerialization(new Applied(triggerId, 7), true);
     serialization.verifySerialization(new Runtime(triggerId, revision(7), 7, false, 0, Map.of()), true);
     serialization.verifySerialization(new Runtime(triggerId, null, 8, true, 0, Map.of()), true);
+  }
+
+  // ---- delivery, watermark, acknowledgement ----
+
+  @Test
+  void deliveredEventsJoinTheBatchAndAreAcknowledgedUpToTheLastSequence() {
+    configure(active(1, 10, Duration.ofSeconds(60)));
+
+    var result = deliver(1, 3);
+
+    assertEquals(List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0)), result.events());
+    assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
+    assertEquals(numberedRange(1, 3), result.state().batch());
+    assertEquals(Samples.T0, result.state().batchOpenedAt());
+    assertEquals(Map.of(REGISTRY, 3L), result.state().watermarks());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void theBatchOpensWhenItsFirstEventArrivesNotWhenLaterOnesDo() {
+    configure(active(1, 10, Duration.ofSeconds(60)));
+    deliver(1, 1);
+    clock.advance(Duration.ofSeconds(7));
+    var result = deliver(2, 2);
+    assertEquals(Samples.T0, result.state().batchOpenedAt());
+    assertEquals(numberedRange(1, 2), result.state().batch());
+  }
+
+  @Test
+  void redeliveredEventsAtOrBelowTheWatermarkAreDroppedButAcknowledged() {
+    configure(active(1, 10, Duration.ofSeconds(60)));
+    deliver(1, 3);
+    assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
+
+    var again = deliver(2, 3);
+    assertTrue(again.hasNoEvents());
+    assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
+    assertEquals(numberedRange(1, 3), again.state().batch());
+
+    var overlapping = deliver(1, 5);
+    assertEquals(List.of(new EventsReceived(REGISTRY, 5, numberedRange(4, 5), Samples.T0)), overlapping.events());
+    assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
+    assertEquals(numberedRange(1, 5), overlapping.state().batch());
+
+    var older = deliver(1, 2);
+    assertTrue(older.hasNoEvents());
+    assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage(), "acknowledged up to what it holds");
+    assertEquals(Map.of(REGISTRY, 5L), older.state().watermarks());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void eventsNotMatchingTheFilterDoNotJoinButAreAcknowledged() {
+    ContainerRegistryRule rule = CrEvents.rule(
+        List.of(EventType.CREATE_IMAGE, EventType.CREATE_IMAGE_TAG), "ubuntu", "latest",
+        new BatchSettings(10, Duration.ofSeconds(60)), CrEvents.target());
+    configure(trigger(1, TriggerStatus.ACTIVE, rule));
+    CrEvent match = CrEvents.event(EventType.CREATE_IMAGE_TAG, "ubuntu", "latest", List.of());
+    CrEvent otherImage = CrEvents.event(EventType.CREATE_IMAGE_TAG, "debian", "latest", List.of());
+    CrEvent otherTag = CrEvents.event(EventType.CREATE_IMAGE_TAG, "ubuntu", "v1", List.of());
+    CrEvent otherType = CrEvents.event(EventType.DELETE_IMAGE_TAG, "ubuntu", "latest", List.of());
+    CrEvent createImage = CrEvents.event(EventType.CREATE_IMAGE, "ubuntu", "latest", List.of());
+
+    var result = deliver(REGISTRY, List.of(
+        new Delivery.Sequenced(1, match), new Delivery.Sequenced(2, otherImage), new Delivery.Sequenced(3, otherTag),
+        new Delivery.Sequenced(4, otherType), new Delivery.Sequenced(5, createImage)));
+
+    assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(match, createImage), Samples.T0)), result.events());
+    assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
+    assertEquals(List.of(match, createImage), result.state().batch());
+  }
+
+  @Test
+  void aDeliveryWithNothingMatchingAdvancesTheWatermarkAndOpensNoBatch() {
+    ContainerRegistryRule rule = CrEvents.rule(List.of(EventType.DELETE_IMAGE), "", "",
+        new BatchSettings(1, Duration.ofSeconds(1)), CrEvents.target());
+    configure(trigger(1, TriggerStatus.ACTIVE, rule));
+
+    var result = deliver(1, 2);
+
+    assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
+    assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
+    assertEquals(List.of(), result.state().batch());
+    assertNull(result.state().batchOpenedAt());
+    assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
+    publishes.expectNoMessage(Duration.ofMillis(1300)); // past the 1 s cutoff: no empty batch is sent
+  }
+
+  @Test
+  void aPausedTriggerDropsEventsButAcknowledgesThemAndAdvancesTheWatermark() {
+    configure(trigger(1, TriggerStatus.PAUSED, CrEvents.rule(1, Duration.ofSeconds(1))));
+
+    var result = deliver(1, 2);
+
+    assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
+    assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
+    assertEquals(List.of(), result.state().batch());
+    assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void afterResumeNewEventsJoinAgainWhileThoseDroppedWhilePausedStayDropped() {
+    configure(trigger(1, TriggerStatus.PAUSED, CrEvents.rule(10, Duration.ofSeconds(60))));
+    deliver(1, 2);
+    configure(trigger(2, TriggerStatus.ACTIVE, CrEvents.rule(10, Duration.ofSeconds(60))));
+
+    var result = deliver(1, 3);
+
+    assertEquals(List.of(new EventsReceived(REGISTRY, 3, List.of(numbered(3)), Samples.T0)), result.events());
+    assertEquals(List.of(numbered(3)), result.state().batch());
+  }
+
+  @Test
+  void aDeliveryFromARegistryTheTriggerIsNotConfiguredForIsAcknowledgedAndUnsubscribed() {
+    configure(active(1, 1, Duration.ofSeconds(1)));
+    assertEquals(new Call("subscribe", REGISTRY, triggerId), registryCalls.receiveMessage());
+
+    var result = deliver(OTHER_REGISTRY, sequenced(7, 9));
+
+    assertTrue(result.hasNoEvents());
+    assertEquals(new Delivery.Ack(triggerId, 9), acks.receiveMessage());
+    assertEquals(new Call("unsubscribe", OTHER_REGISTRY, triggerId), registryCalls.receiveMessage());
+    assertEquals(Map.of(), result.state().watermarks());
+    assertEquals(List.of(), result.state().batch());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aDeliveryToARemovedTriggerIsAcknowledgedAndUnsubscribed() {
+    configure(active(1, 1, Duration.ofSeconds(1)));
+    remove(2);
+    registryCalls.receiveMessage(); // subscribe
+    assertEquals(new Call("unsubscribe", REGISTRY, triggerId), registryCalls.receiveMessage());
+
+    var result = deliver(1, 4);
+
+    assertTrue(result.hasNoEvents());
+    assertEquals(new Delivery.Ack(triggerId, 4), acks.receiveMessage());
+    assertEquals(new Call("unsubscribe", REGISTRY, triggerId), registryCalls.receiveMessage());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aDeliveryBeforeAnyConfigureIsAcknowledgedAndStoresNothing() {
+    var result = deliver(1, 2);
+    assertTrue(result.hasNoEvents());
+    assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
+  }
+
+  @Test
+  void configuringSubscribesToTheRegistryAndMovingToAnotherUnsubscribesTheOldOne() {
+    configure(active(1, 1, Duration.ofSeconds(1)));
+    assertEquals(new Call("subscribe", REGISTRY, triggerId), registryCalls.receiveMessage());
+
+    ContainerRegistryRule moved = new ContainerRegistryRule(CrEvents.ALL_TYPES, OTHER_REGISTRY, "", "",
+        new BatchSettings(1, Duration.ofSeconds(1)), CrEvents.target());
+    configure(trigger(2, TriggerStatus.ACTIVE, moved));
+
+    assertEquals(new Call("subscribe", OTHER_REGISTRY, triggerId), registryCalls.receiveMessage(DEADLINE));
+    assertEquals(new Call("unsubscribe", REGISTRY, triggerId), registryCalls.receiveMessage(DEADLINE));
+    registryCalls.expectNoMessage(QUIET);
+  }
+
+  // ---- size flush ----
+
+  @Test
+  void aBatchOfSizeThreeIsSentAsOneMessageToTheTriggersPathWhenTheThirdEventArrives() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    publishes.expectNoMessage(QUIET);
+
+    deliver(3, 3);
+
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertEquals(WS, sent.path());
+    assertTrue(sent.text());
+    assertEquals(ids(1, 3), sent.eventIds());
+    assertArrayEquals(MessageRenderer.render(numberedRange(1, 3), LIMIT).get(0), sent.payload());
+    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
+    State state = entity.getState();
+    assertEquals(List.of(), state.batch());
+    assertNull(state.batchOpenedAt());
+    publishes.expectNoMessage(QUIET);
+    assertEquals(1, broadcaster.published.size());
+  }
+
+  @Test
+  void threeEventsInOneDeliveryOfASizeThreeTriggerGoOutAsExactlyOneMessage() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+
+    deliver(1, 3);
+
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    List<Object> journal = journal();
+    assertEquals(
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(3, Samples.T0)),
+        journal.subList(journal.size() - 2, journal.size()));
+    assertEquals(List.of(), entity.getState().batch());
+    publishes.expectNoMessage(QUIET);
+    assertEquals(1, broadcaster.published.size());
+  }
+
+  @Test
+  void withSizeOneEveryEventGoesAloneAtOnceInOrder() {
+    configure(active(1, 1, Duration.ofSeconds(60)));
+
+    deliver(1, 3);
+
+    assertEquals(List.of("crtev000000000000001"), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(List.of("crtev000000000000002"), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(List.of("crtev000000000000003"), publishes.receiveMessage(DEADLINE).eventIds());
+    publishes.expectNoMessage(QUIET);
+    List<Object> journal = journal();
+    assertEquals(
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0),
+            new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0)),
+        journal.subList(journal.size() - 4, journal.size()));
+    assertEquals(List.of(), entity.getState().batch());
+
+    deliver(4, 4);
+    assertEquals(List.of("crtev000000000000004"), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void aDeliveryOverfillingTheBatchSendsTheFirstSizeEventsAndKeepsTheRestOpen() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+
+    deliver(1, 5);
+
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
+    assertEquals(numberedRange(4, 5), entity.getState().batch());
+    publishes.expectNoMessage(QUIET);
+    deliver(6, 6);
+    assertEquals(ids(4, 6), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void aSizeThousandTriggerHolds999AndSendsAllAtTheThousandthSplitAt128KiBInOrder() {
+    configure(active(1, 1000, Duration.ofSeconds(60)));
+
+    var held = deliver(1, 999);
+    assertEquals(999, held.state().batch().size());
+    assertEquals(new Delivery.Ack(triggerId, 999), acks.receiveMessage());
+    publishes.expectNoMessage(QUIET);
+
+    deliver(1000, 1000);
+
+    List<String> received = new ArrayList<>();
+    while (received.size() < 1000) {
+      Published sent = publishes.receiveMessage(DEADLINE);
+      assertEquals(WS, sent.path());
+      assertTrue(sent.payload().length <= LIMIT, sent.payload().length + " bytes");
+      received.addAll(sent.eventIds());
+    }
+    assertEquals(ids(1, 1000), received);
+    assertTrue(broadcaster.published.size() > 1, "1000 events do not fit in 128 KiB");
+    assertEquals(new BatchFlushed(1000, Samples.T0), lastJournaled());
+    assertEquals(List.of(), entity.getState().batch());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  // ---- cutoff flush ----
+
+  @Test
+  void aBatchBelowItsSizeIsSentWhenTheCutoffHasPassed() {
+    configure(active(1, 3, Duration.ofSeconds(1)));
+    long start = System.nanoTime();
+
+    deliver(1, 1);
+    publishes.expectNoMessage(QUIET);
+
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofMillis(900)) >= 0,
+        "not before the cutoff");
+    assertEquals(WS, sent.path());
+    assertEquals(ids(1, 1), sent.eventIds());
+    assertEquals(new BatchFlushed(1, Samples.T0), lastJournaled());
+    assertEquals(List.of(), entity.getState().batch());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aSizeFlushCancelsTheCutoffOfTheBatchItSent() {
+    configure(active(1, 2, Duration.ofSeconds(1)));
+    deliver(1, 1);
+    deliver(2, 2);
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    publishes.expectNoMessage(Duration.ofMillis(1300));
+    assertEquals(1, broadcaster.published.size());
+  }
+
+  @Test
+  void theRestOfAnOverfilledBatchWaitsItsOwnFullCutoff() {
+    // size 3, cutoff 2 s: e1 opens a batch at 0 s; e2..e5 arrive at ~1 s: e1..e3 go at once, and
+    // e4, e5 form a new batch that opened at ~1 s, so it is due at ~3 s, not at e1's 2 s.
+    configure(active(1, 3, Duration.ofSeconds(2)));
+    deliver(1, 1);
+    publishes.expectNoMessage(Duration.ofSeconds(1));
+    deliver(2, 5);
+    long restOpened = System.nanoTime();
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+
+    Published rest = publishes.receiveMessage(DEADLINE);
+    Duration waited = Duration.ofNanos(System.nanoTime() - restOpened);
+    assertEquals(ids(4, 5), rest.eventIds());
+    assertTrue(waited.compareTo(Duration.ofMillis(1800)) >= 0,
+        "the rest went out " + waited.toMillis() + " ms after it was left open; its cutoff is 2000 ms");
+  }
+
+  // ---- pause, retarget, rebatch, remove: flush first ----
+
+  @Test
+  void pausingFlushesTheOpenBatchFirstThenDropsNewEvents() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    Trigger paused = trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)));
+
+    var result = configure(paused);
+
+    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(paused)), result.events());
+    assertEquals(new Applied(triggerId, 2), result.reply());
+    assertEquals(List.of(), result.state().batch());
+    assertEquals(1, broadcaster.published.size());
+    Published sent = broadcaster.published.get(0);
+    assertEquals(WS, sent.path());
+    assertEquals(ids(1, 2), sent.eventIds());
+
+    var dropped = deliver(3, 5);
+    assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(), Samples.T0)), dropped.events());
+    publishes.receiveMessage(); // the flush
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void pausingWithNoOpenBatchSendsNothing() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    var result = configure(trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60))));
+    assertEquals(1, result.events().size());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void changingTheTargetFlushesTheOpenBatchToTheOldTargetFirst() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    BroadcastTarget elsewhere = new BroadcastTarget("d4e00000000000000002", "/events", "aje00000000000000001");
+    Trigger retargeted = trigger(2, TriggerStatus.ACTIVE, CrEvents.rule(CrEvents.ALL_TYPES, "", "",
+        new BatchSettings(3, Duration.ofSeconds(60)), elsewhere));
+
+    var result = configure(retargeted);
+
+    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(retargeted)), result.events());
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertEquals(WS, sent.path());
+    assertEquals(ids(1, 2), sent.eventIds());
+
+    deliver(3, 5);
+    Published next = publishes.receiveMessage(DEADLINE);
+    assertEquals(new PathKey("d4e00000000000000002", "/events"), next.path());
+    assertEquals(ids(3, 5), next.eventIds());
+  }
+
+  @Test
+  void changingOnlyThePathFlushesToTheOldPath() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 1);
+    Trigger moved = trigger(2, TriggerStatus.ACTIVE, CrEvents.rule(CrEvents.ALL_TYPES, "", "",
+        new BatchSettings(3, Duration.ofSeconds(60)), CrEvents.target("/other")));
+
+    var result = configure(moved);
+
+    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(moved)), result.events());
+    assertEquals(WS, publishes.receiveMessage(DEADLINE).path());
+  }
+
+  @Test
+  void changingTheBatchSizeFlushesTheOpenBatchFirst() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    Trigger bigger = active(2, 5, Duration.ofSeconds(60));
+
+    var result = configure(bigger);
+
+    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(bigger)), result.events());
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(List.of(), result.state().batch());
+
+    deliver(3, 6);
+    publishes.expectNoMessage(QUIET); // 4 < 5 now
+    deliver(7, 7);
+    assertEquals(ids(3, 7), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void changingTheCutoffFlushesTheOpenBatchFirst() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 1);
+    Trigger sooner = active(2, 3, Duration.ofSeconds(30));
+
+    var result = configure(sooner);
+
+    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(sooner)), result.events());
+    assertEquals(ids(1, 1), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void aResentOrOlderRevisionFlushesNothing() {
+    Trigger held = active(3, 3, Duration.ofSeconds(60));
+    configure(held);
+    deliver(1, 2);
+    assertTrue(configure(held).hasNoEvents());
+    assertTrue(configure(trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)))).hasNoEvents());
+    assertEquals(numberedRange(1, 2), entity.getState().batch());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void removeFlushesTheOpenBatchFirstThenPersistsRemovedAndPassivates() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+
+    var result = remove(2);
+
+    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Removed(triggerId, 2)), result.events());
+    assertEquals(new Applied(triggerId, 2), result.reply());
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertEquals(WS, sent.path());
+    assertEquals(ids(1, 2), sent.eventIds());
+    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    publishes.expectNoMessage(QUIET);
+  }
+
+  // ---- recovery ----
+
+  @Test
+  void afterARestartTheOpenBatchIsSentAtItsOriginalCutoff() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 1);
+    clock.advance(Duration.ofSeconds(59)); // one second of the cutoff left
+
+    State recovered = entity.restart().state();
+    assertEquals(numberedRange(1, 1), recovered.batch());
+    assertEquals(Samples.T0, recovered.batchOpenedAt());
+
+    publishes.expectNoMessage(Duration.ofMillis(300)); // re-armed for what is left, not fired at once
+    Published sent = publishes.receiveMessage(DEADLINE); // and not for a fresh 60 s
+    assertEquals(ids(1, 1), sent.eventIds());
+    assertEquals(new BatchFlushed(1, Samples.T0.plusSeconds(59)), lastJournaled());
+  }
+
+  @Test
+  void afterARestartAShortCutoffStillSendsTheOpenBatch() {
+    configure(active(1, 3, Duration.ofSeconds(1)));
+    deliver(1, 2);
+    entity.restart();
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void anOverdueBatchIsSentAtOnceAfterRecovery() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    clock.advance(Duration.ofSeconds(61));
+
+    entity.restart();
+
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(new BatchFlushed(2, Samples.T0.plusSeconds(61)), lastJournaled());
+    assertEquals(List.of(), entity.getState().batch());
+  }
+
+  @Test
+  void aFullBatchRecoveredUnsentIsSentAtOnceAfterRecovery() {
+    // A crash between storing the size-th event and storing its flush leaves a full batch behind.
+    Trigger trigger = active(1, 3, Duration.ofSeconds(60));
+    entity.initialize(new Configured(trigger), new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0));
+
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    assertEquals(List.of(), entity.getState().batch());
+  }
+
+  @Test
+  void aRecoveredWatermarkStillDropsRedeliveries() {
+    configure(active(1, 10, Duration.ofSeconds(60)));
+    deliver(1, 4);
+    entity.restart();
+    var again = deliver(1, 4);
+    assertTrue(again.hasNoEvents());
+    acks.receiveMessage();
+    assertEquals(new Delivery.Ack(triggerId, 4), acks.receiveMessage());
+    assertEquals(numberedRange(1, 4), again.state().batch());
+  }
+
+  @Test
+  void aRecoveredTombstonePassivatesItself() {
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    remove(2);
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    entity.restart();
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+  }
+
+  // ---- races a plain actor shows ----
+
+  @Test
+  void aPauseRightBehindAnOverfillingDeliveryStillSendsBatchesOfAtMostSize() {
+    String id = triggerId + "-race";
+    ActorRef<Command> ref = spawn(id, registries, SETTINGS);
+    TestProbe<Applied> applied = testKit.createTestProbe(Applied.class);
+    ref.tell(new Configure(trigger(id, 1, TriggerStatus.ACTIVE, CrEvents.rule(3, Duration.ofSeconds(60))), applied.getRef()));
+    assertEquals(new Applied(id, 1), applied.receiveMessage(DEADLINE));
+
+    ref.tell(new Deliver(REGISTRY, sequenced(1, 4), acks.getRef()));
+    ref.tell(new Configure(trigger(id, 2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60))), applied.getRef()));
+
+    List<List<String>> messages = new ArrayList<>();
+    int received = 0;
+    while (received < 4) {
+      Published sent = publishes.receiveMessage(DEADLINE);
+      assertEquals(WS, sent.path());
+      messages.add(sent.eventIds());
+      received += sent.eventIds().size();
+    }
+    assertEquals(List.of(ids(1, 3), ids(4, 4)), messages);
+  }
+
+  @Test
+  void aLateConfirmationFromThePreviousRegistryDoesNotUnsubscribeTheCurrentOne() {
+    String id = triggerId + "-late";
+    TestProbe<Call> calls = testKit.createTestProbe(Call.class);
+    ControlledRegistries controlled = new ControlledRegistries(calls, true, 0);
+    ActorRef<Command> ref = spawn(id, controlled, SETTINGS);
+    TestProbe<Applied> applied = testKit.createTestProbe(Applied.class);
+    ContainerRegistryRule other = new ContainerRegistryRule(CrEvents.ALL_TYPES, OTHER_REGISTRY, "", "",
+        new BatchSettings(1, Duration.ofSeconds(1)), CrEvents.target());
+
+    ref.tell(new Configure(trigger(id, 1, TriggerStatus.ACTIVE, CrEvents.rule(1, Duration.ofSeconds(1))), applied.getRef()));
+    assertEquals(new Call("subscribe", REGISTRY, id), calls.receiveMessage(DEADLINE));
+    ref.tell(new Configure(trigger(id, 2, TriggerStatus.ACTIVE, other), applied.getRef()));
+    assertEquals(new Call("subscribe", OTHER_REGISTRY, id), calls.receiveMessage(DEADLINE));
+
+    controlled.confirm(OTHER_REGISTRY);
+    controlled.confirm(REGISTRY); // late: the trigger has moved on
+
+    assertEquals(new Call("unsubscribe", REGISTRY, id), calls.receiveMessage(DEADLINE));
+    calls.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aFailedSubscriptionIsRetriedAndTheConfigureIsStillAnswered() {
+    String id = triggerId + "-retry";
+    TestProbe<Call> calls = testKit.createTestProbe(Call.class);
+    ActorRef<Command> ref = spawn(id, new ControlledRegistries(calls, false, 1),
+        new TriggerEntity.Settings(LIMIT, Duration.ofMillis(200), 100));
+    TestProbe<Applied> applied = testKit.createTestProbe(Applied.class);
+
+    ref.tell(new Configure(trigger(id, 1, TriggerStatus.ACTIVE, CrEvents.rule(1, Duration.ofSeconds(1))), applied.getRef()));
+
+    assertEquals(new Applied(id, 1), applied.receiveMessage(DEADLINE));
+    assertEquals(new Call("subscribe", REGISTRY, id), calls.receiveMessage(DEADLINE));
+    assertEquals(new Call("subscribe", REGISTRY, id), calls.receiveMessage(DEADLINE));
+    calls.expectNoMessage(Duration.ofMillis(400)); // confirmed now: no more retries
+  }
+
+  // ---- serialization of the new protocol, events and state ----
+
+  @Test
+  void theDeliveryEventsAndStateSurviveSerialization() {
+    SerializationTestKit serialization = new SerializationTestKit(testKit.system());
+    CrEvent plain = numbered(1);
+    CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
+        CrEvents.CLOUD, "team/app", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(),
+        Instant.parse("2024-05-01T10:15:30.123456789Z"), CrEvents.TRACE);
+    CrEvent deleted = CrEvents.event(EventType.DELETE_IMAGE, "ubuntu", "", List.of("v1", "latest"));
+
+    serialization.verifySerialization(plain, true);
+    serialization.verifySerialization(traced, true);
+    serialization.verifySerialization(deleted, true);
+    serialization.verifySerialization(CrEvents.TRACE, true);
+    serialization.verifySerialization(new Delivery.Sequenced(42, traced), true);
+    serialization.verifySerialization(new Delivery.Ack(triggerId, 42), true);
+    serialization.verifySerialization(new Deliver(REGISTRY, List.of(new Delivery.Sequenced(1, plain),
+        new Delivery.Sequenced(2, traced)), acks.getRef()), true);
+    serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(plain, traced, deleted), Samples.T0), true);
+    serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(), Samples.T0), true);
+    serialization.verifySerialization(new BatchFlushed(3, Samples.T0), true);
+    serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500))), true);
+    serialization.verifySerialization(new Removed(triggerId, 4), true);
+    serialization.verifySerialization(
+        new State(active(1, 3, Duration.ofSeconds(20)), 1, false, Map.of(REGISTRY, 3L, OTHER_REGISTRY, 9L),
+            List.of(plain, traced, deleted), Samples.T0), true);
+    serialization.verifySerialization(new State(null, 0, false, Map.of(), List.of(), null), true);
+    serialization.verifySerialization(
+        new Runtime(triggerId, active(1, 3, Duration.ofSeconds(20)), 1, false, 2, Map.of(REGISTRY, 3L)), true);
+  }
+
+  @Test
+  void aTracedEventIsStoredAndRecoveredWithItsTrace() {
+    configure(active(1, 10, Duration.ofSeconds(60)));
+    CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
+        CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE);
+    deliver(REGISTRY, List.of(new Delivery.Sequenced(1, numbered(1)), new Delivery.Sequenced(2, traced)));
+    assertEquals(List.of(numbered(1), traced), entity.restart().state().batch());
   }
 }
