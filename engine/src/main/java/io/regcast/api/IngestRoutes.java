@@ -47,7 +47,10 @@ final class IngestRoutes {
   private final CatalogClient catalog;
   private final ApiSupport support;
   private final Duration timeout;
+  private static final Duration INFO_TTL = Duration.ofSeconds(5);
+  private static final int MAX_CACHED = 10_000;
   private final Clock clock = Clock.systemUTC();
+  private final java.util.concurrent.ConcurrentHashMap<String, CachedInfo> infoCache = new java.util.concurrent.ConcurrentHashMap<>();
 
   IngestRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout) {
     this.system = system;
@@ -89,7 +92,30 @@ final class IngestRoutes {
         .thenApply(accepted -> ApiJson.response(StatusCodes.ACCEPTED, ResourceJson.NODES.objectNode()));
   }
 
+  /**
+   * Where a registry lives, from a short-lived cache: a registry never changes folder nor a folder
+   * cloud, and the cache keeps the catalog off the ingest path. A deleted registry may go on
+   * accepting events for up to {@link #INFO_TTL} (they reach no trigger: none may use it).
+   */
   private CompletionStage<RegistryInfo> registryInfo(String registryId) {
+    long now = System.nanoTime();
+    CachedInfo cached = infoCache.get(registryId);
+    if (cached != null && now - cached.loadedAt() < INFO_TTL.toNanos()) {
+      return CompletableFuture.completedFuture(cached.info());
+    }
+    return loadRegistryInfo(registryId)
+        .thenApply(info -> {
+          if (infoCache.size() > MAX_CACHED) {
+            infoCache.clear();
+          }
+          infoCache.put(registryId, new CachedInfo(info, now));
+          return info;
+        });
+  }
+
+  private record CachedInfo(RegistryInfo info, long loadedAt) {}
+
+  private CompletionStage<RegistryInfo> loadRegistryInfo(String registryId) {
     return catalog
         .ask(r -> new CatalogEntity.Get(ResourceKind.REGISTRY, registryId, r), CatalogEntity.Found.class)
         .thenCompose(

@@ -110,13 +110,12 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   }
 
   private Behavior<Command> onPublish(Publish publish) {
-    ActorRef<Topic.Command<BroadcastMessage>> topic = topics.get(publish.path());
-    if (topic == null) {
-      getContext().getLog().warn("No such gateway path {}{}: message dropped",
-          publish.path().gatewayId(), publish.path().path());
-    } else {
-      topic.tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload())));
-    }
+    // A path this node does not know yet (a gateway created a moment ago on another node) still
+    // gets its topic: the other nodes' subscribers receive the message; the next re-read drops
+    // the topic if the path really does not exist.
+    topics
+        .computeIfAbsent(publish.path(), this::subscribe)
+        .tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload())));
     return this;
   }
 
