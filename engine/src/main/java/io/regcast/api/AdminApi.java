@@ -10,6 +10,10 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import io.regcast.broadcast.PathHub;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.Connections;
+import io.regcast.iam.AccessMirror;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 import io.regcast.model.Operation;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -30,40 +34,64 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 public final class AdminApi {
   private AdminApi() {}
 
-  /** What the routes reach beyond the catalog: the cluster's connections and this node's hub. */
-  public record Services(Connections connections, ActorRef<PathHub.Command> hub) {}
+  /** What the routes reach beyond the catalog: the cluster's connections, this node's hub and access data. */
+  public record Services(
+      Connections connections, ActorRef<PathHub.Command> hub, AccessMirror access, ActorRef<AccessMirror.Command> accessRefresher) {}
 
   public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
     Duration timeout = settings.http().askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
     ApiSupport support = new ApiSupport(settings.http(), settings.api());
-    Route resources =
-        concat(
-            resource(ResourceKind.CLOUD, "resource-manager/v1/clouds", catalog, support),
-            resource(ResourceKind.FOLDER, "resource-manager/v1/folders", catalog, support),
-            resource(ResourceKind.REGISTRY, "container-registry/v1/registries", catalog, support),
-            new ResourceRoutes(
-                    ResourceKind.GATEWAY, "apigateways/v1/apigateways", catalog, support,
-                    op -> resyncHub(system, services.hub(), timeout, op))
-                .route(),
-            new ConnectionRoutes(services.connections(), catalog, support).route(),
-            new IngestRoutes(system, catalog, support, timeout).route(),
-            resource(ResourceKind.SERVICE_ACCOUNT, "iam/v1/serviceAccounts", catalog, support),
-            new TriggerRoutes(system, catalog, support, timeout).route(),
-            path(
-                PathMatchers.segment("operations").slash(PathMatchers.segment()),
-                id ->
-                    get(
-                        () ->
-                            respond(
-                                () ->
-                                    catalog
-                                        .ask(r -> new CatalogEntity.GetOperation(id, r), CatalogEntity.FoundOperation.class)
-                                        .thenApply(found -> ApiJson.ok(ResourceJson.write(found.operation())))))));
+    IamRoutes iam = new IamRoutes(catalog, support);
+    // Every write refreshes this node's access data before answering: the caller sees its change.
+    Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services, timeout, op);
+    List<Route> routes = new ArrayList<>();
+    for (var kind : List.of(
+        new Base(ResourceKind.CLOUD, "resource-manager/v1/clouds"),
+        new Base(ResourceKind.FOLDER, "resource-manager/v1/folders"),
+        new Base(ResourceKind.REGISTRY, "container-registry/v1/registries"),
+        new Base(ResourceKind.GATEWAY, "apigateways/v1/apigateways"),
+        new Base(ResourceKind.SERVICE_ACCOUNT, "iam/v1/serviceAccounts"),
+        new Base(ResourceKind.USER, "iam/v1/users"))) {
+      Function<Operation, CompletionStage<Operation>> after = kind.kind() == ResourceKind.GATEWAY
+          ? op -> resyncHub(system, services.hub(), timeout, op).thenCompose(refreshAccess)
+          : refreshAccess;
+      ResourceRoutes resource = new ResourceRoutes(kind.kind(), kind.path(), catalog, support, after);
+      routes.add(resource.route());
+      if (kind.kind() != ResourceKind.USER) {
+        routes.add(iam.accessBindings(kind.kind(), kind.path(), resource));
+      }
+    }
+    routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess).route());
+    routes.add(iam.apiKeys());
+    routes.add(new ConnectionRoutes(services.connections(), catalog, support).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout).route());
+    routes.add(
+        path(
+            PathMatchers.segment("operations").slash(PathMatchers.segment()),
+            id ->
+                get(
+                    () ->
+                        respond(
+                            () ->
+                                catalog
+                                    .ask(r -> new CatalogEntity.GetOperation(id, r), CatalogEntity.FoundOperation.class)
+                                    .thenApply(found -> ApiJson.ok(ResourceJson.write(found.operation())))))));
+    Route guarded = new Authentication(services.access())
+        .required(concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new)));
+    Route health = path("health", () -> get(() -> ApiSupport.complete(ApiJson.ok(ResourceJson.NODES.objectNode().put("status", "UP")))));
     return handleExceptions(
         ApiErrors.exceptionHandler(),
-        () -> handleRejections(ApiErrors.rejectionHandler(), () -> resources));
+        () -> handleRejections(ApiErrors.rejectionHandler(), () -> concat(health, guarded)));
+  }
+
+  private record Base(ResourceKind kind, String path) {}
+
+  private static CompletionStage<Operation> refresh(ActorSystem<?> system, Services services, Duration timeout, Operation op) {
+    return AskPattern.<AccessMirror.Command, Done>ask(
+            services.accessRefresher(), AccessMirror.Refresh::new, timeout, system.scheduler())
+        .handle((done, failure) -> op);
   }
 
   /** This node routes WebSocket clients by a new gateway as soon as its create is answered. */
@@ -71,10 +99,6 @@ public final class AdminApi {
       ActorSystem<?> system, ActorRef<PathHub.Command> hub, Duration timeout, Operation op) {
     return AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, timeout, system.scheduler())
         .handle((done, failure) -> op);
-  }
-
-  private static Route resource(ResourceKind kind, String base, CatalogClient catalog, ApiSupport support) {
-    return new ResourceRoutes(kind, base, catalog, support, CompletableFuture::completedFuture).route();
   }
 
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, Settings settings, Services services) {

@@ -13,6 +13,7 @@ import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
 import io.regcast.model.ServiceAccount;
 import io.regcast.model.Trigger;
+import io.regcast.model.User;
 import io.regcast.model.Violations;
 import java.util.Set;
 
@@ -35,7 +36,7 @@ final class ResourceJson {
     JsonFields f = JsonFields.root(body, v);
     String parentField = kind.parentField();
     f.allowOnly(
-        kind == ResourceKind.CLOUD
+        kind.parent() == null
             ? Set.of("name", "description")
             : kind == ResourceKind.GATEWAY
                 ? Set.of(parentField, "name", "description", "websocketPaths")
@@ -51,6 +52,7 @@ final class ResourceJson {
       case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description);
       case SERVICE_ACCOUNT -> new ResourceSpec.ServiceAccountSpec(parentId, name, description);
       case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths);
+      case USER -> new ResourceSpec.UserSpec(name, description);
       case TRIGGER -> throw new IllegalStateException("handled above");
     };
   }
@@ -82,6 +84,8 @@ final class ResourceJson {
       return r.description();
     } else if (resource instanceof ServiceAccount s) {
       return s.description();
+    } else if (resource instanceof User u) {
+      return u.description();
     }
     throw new IllegalArgumentException("no description on " + resource.kind());
   }
@@ -114,6 +118,7 @@ final class ResourceJson {
       case GATEWAY -> "apiGateways";
       case SERVICE_ACCOUNT -> "serviceAccounts";
       case TRIGGER -> "triggers";
+      case USER -> "users";
     };
   }
 }

@@ -29,6 +29,10 @@ import org.apache.pekko.http.javadsl.server.Route;
  * {@code /resource-manager/v1/folders}. Writes answer with the Operation.
  */
 final class ResourceRoutes {
+  /** An id segment; {@code {id}:verb} segments are left to the verb routes. */
+  static final org.apache.pekko.http.javadsl.server.PathMatcher1<String> ID =
+      PathMatchers.segment(java.util.regex.Pattern.compile("[^:]+"));
+
   private final ResourceKind kind;
   private final PathMatcher0 base;
   private final CatalogClient catalog;
@@ -71,7 +75,7 @@ final class ResourceRoutes {
                             get(() -> parameterMap(query -> respond(() -> list(query)))),
                             post(() -> support.jsonBody(this::create)))),
                 pathPrefix(
-                    PathMatchers.segment(),
+                    ID,
                     id ->
                         concat(
                             pathEnd(

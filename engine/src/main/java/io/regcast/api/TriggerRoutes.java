@@ -56,12 +56,18 @@ final class TriggerRoutes {
   private final Duration timeout;
   private final ResourceRoutes common;
 
-  TriggerRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout) {
+  TriggerRoutes(
+      ActorSystem<?> system,
+      CatalogClient catalog,
+      ApiSupport support,
+      Duration timeout,
+      java.util.function.Function<Operation, CompletionStage<Operation>> afterWrite) {
     this.catalog = catalog;
     this.support = support;
     this.sharding = ClusterSharding.get(system);
     this.timeout = timeout;
-    this.common = new ResourceRoutes(ResourceKind.TRIGGER, BASE, catalog, support, this::handToEntity);
+    this.common =
+        new ResourceRoutes(ResourceKind.TRIGGER, BASE, catalog, support, op -> handToEntity(op).thenCompose(afterWrite));
   }
 
   Route route() {
@@ -74,7 +80,7 @@ final class TriggerRoutes {
                     path(verb("pause"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.PAUSED)))),
                     path(verb("resume"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.ACTIVE)))),
                     path(
-                        PathMatchers.segment(),
+                        ResourceRoutes.ID,
                         id ->
                             patch(
                                 () ->

@@ -1,12 +1,18 @@
 package io.regcast.catalog;
 
+import io.regcast.model.AccessBinding;
+import io.regcast.model.ApiKey;
 import io.regcast.model.Gateway;
+import io.regcast.model.Ids;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Operation;
 import io.regcast.model.Problem;
 import io.regcast.model.Resource;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
+import io.regcast.model.User;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerDefinition;
 import io.regcast.model.TriggerStatus;
@@ -14,9 +20,11 @@ import io.regcast.trigger.TriggerEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -121,6 +129,40 @@ public final class CatalogEntity
   /** Every gateway, whatever its folder: what the nodes' WebSocket listeners route by. */
   public record ListAllGateways(ActorRef<Reply> replyTo) implements Command {}
 
+  /** Keys, bindings and parents, as every node keeps them (see {@link #ACCESS_TOPIC}). */
+  public record GetAccess(ActorRef<Reply> replyTo) implements Command {}
+
+  /** A new API key for a user or service account; only the secret's hash is given and kept. */
+  public record CreateApiKey(Subject subject, String description, String secretHash, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record GetApiKey(String id, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The keys of one subject (id of a user or service account). */
+  public record ListApiKeys(String subjectId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record DeleteApiKey(String id, ActorRef<Reply> replyTo) implements Command {}
+
+  public record ListAccessBindings(ResourceKind kind, String id, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Replaces every binding on a resource. */
+  public record SetAccessBindings(
+      ResourceKind kind, String id, List<AccessBinding> bindings, String actor, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Adds and removes bindings on a resource. */
+  public record UpdateAccessBindings(
+      ResourceKind kind, String id, List<BindingDelta> deltas, String actor, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record BindingDelta(boolean add, AccessBinding binding) implements JsonSerializable {}
+
+  /**
+   * On a store with no user yet: creates the administrator (admin on everything) with one key.
+   * Answers {@link Bootstrapped} either way.
+   */
+  public record Bootstrap(String adminName, String secretHash, ActorRef<Reply> replyTo) implements Command {}
+
   private record SyncAcknowledged(String triggerId, long revision) implements Command {}
 
   private enum ResyncTick implements Command {
@@ -149,6 +191,22 @@ public final class CatalogEntity
   /** The pub-sub topic on which every gateway change is announced (the whole list, idempotent). */
   public static final String GATEWAYS_TOPIC = "regcast-gateways";
 
+  /** The pub-sub topic on which every change of keys, bindings or resources is announced. */
+  public static final String ACCESS_TOPIC = "regcast-access";
+
+  public record Access(AccessSnapshot snapshot) implements Reply {}
+
+  public record KeyCreated(ApiKey key) implements Reply {}
+
+  public record KeyFound(ApiKey key) implements Reply {}
+
+  public record KeysListed(List<ApiKey> keys) implements Reply {}
+
+  public record BindingsListed(List<AccessBinding> bindings) implements Reply {}
+
+  /** {@code created}: whether this start created the administrator (false: users existed). */
+  public record Bootstrapped(boolean created, String userId) implements Reply {}
+
   public sealed interface Event extends JsonSerializable {}
 
   public record Created(Resource resource, Operation operation) implements Event {}
@@ -156,6 +214,14 @@ public final class CatalogEntity
   public record Updated(Resource resource, Operation operation) implements Event {}
 
   public record Deleted(Resource resource, Operation operation) implements Event {}
+
+  public record ApiKeyCreated(ApiKey key) implements Event {}
+
+  public record ApiKeyDeleted(String keyId) implements Event {}
+
+  /** The bindings of a scope (a resource id, or {@link CatalogState#ROOT}) are now {@code bindings}. */
+  public record AccessBindingsSet(String scope, List<AccessBinding> bindings, Operation operation)
+      implements Event {}
 
   // ---- behaviour ----
 
@@ -166,11 +232,13 @@ public final class CatalogEntity
   /** Trigger id → the revision its entity has not acknowledged yet (not persisted: rebuilt at recovery). */
   private final Map<String, Long> unsynced = new HashMap<>();
   private final ActorRef<Topic.Command<AllGateways>> gatewaysTopic;
+  private final ActorRef<Topic.Command<Access>> accessTopic;
 
   private CatalogEntity(ActorContext<Command> context, Settings settings, Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), ENTITY_ID));
     this.context = context;
     this.gatewaysTopic = context.spawn(Topic.create(AllGateways.class, GATEWAYS_TOPIC), "gateways-topic");
+    this.accessTopic = context.spawn(Topic.create(Access.class, ACCESS_TOPIC), "access-topic");
     this.settings = settings;
     this.clock = clock;
     this.sharding = ClusterSharding.get(context.getSystem());
@@ -216,6 +284,21 @@ public final class CatalogEntity
         .onCommand(GetOperation.class, this::onGetOperation)
         .onCommand(
             ListAllGateways.class, (state, cmd) -> Effect().reply(cmd.replyTo(), allGateways(state)))
+        .onCommand(GetAccess.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Access(state.accessSnapshot())))
+        .onCommand(CreateApiKey.class, this::onCreateApiKey)
+        .onCommand(GetApiKey.class, (state, cmd) -> Optional.ofNullable(state.apiKeys().get(cmd.id()))
+            .map(k -> Effect().reply(cmd.replyTo(), (Reply) new KeyFound(k)))
+            .orElseGet(() -> reject(cmd.replyTo(), Problem.of(Problem.Kind.NOT_FOUND, "API key " + cmd.id() + " not found"))))
+        .onCommand(ListApiKeys.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new KeysListed(
+            state.apiKeys().values().stream()
+                .filter(k -> k.subject().id().equals(cmd.subjectId()))
+                .sorted(java.util.Comparator.comparing(ApiKey::id))
+                .toList())))
+        .onCommand(DeleteApiKey.class, this::onDeleteApiKey)
+        .onCommand(ListAccessBindings.class, this::onListAccessBindings)
+        .onCommand(SetAccessBindings.class, this::onSetAccessBindings)
+        .onCommand(UpdateAccessBindings.class, this::onUpdateAccessBindings)
+        .onCommand(Bootstrap.class, this::onBootstrap)
         .onCommand(SyncAcknowledged.class, this::onSyncAcknowledged)
         .onCommand(ResyncTick.class, this::onResyncTick)
         .build();
@@ -357,13 +440,110 @@ public final class CatalogEntity
     return Effect().noReply();
   }
 
+  private ReplyEffect<Event, CatalogState> onCreateApiKey(CatalogState state, CreateApiKey cmd) {
+    Subject subject = cmd.subject();
+    if (state.find(subject.type().kind(), subject.id()).isEmpty()) {
+      String field = subject.type() == Subject.Type.USER_ACCOUNT ? "userId" : "serviceAccountId";
+      return reject(cmd.replyTo(), new Problem(Problem.Kind.NOT_FOUND,
+          subject.type().kind().displayName() + " " + subject.id() + " not found",
+          List.of(new io.regcast.model.FieldViolation(field, "does not exist"))));
+    }
+    ApiKey key = new ApiKey(Ids.next(ApiKey.ID_PREFIX), subject, cmd.description(), cmd.secretHash(), clock.instant());
+    return Effect()
+        .persist(new ApiKeyCreated(key))
+        .thenRun(this::announceAccess)
+        .thenReply(cmd.replyTo(), s -> new KeyCreated(key));
+  }
+
+  private ReplyEffect<Event, CatalogState> onDeleteApiKey(CatalogState state, DeleteApiKey cmd) {
+    ApiKey key = state.apiKeys().get(cmd.id());
+    if (key == null) {
+      return reject(cmd.replyTo(), Problem.of(Problem.Kind.NOT_FOUND, "API key " + cmd.id() + " not found"));
+    }
+    return Effect()
+        .persist(new ApiKeyDeleted(cmd.id()))
+        .thenRun(this::announceAccess)
+        .thenReply(cmd.replyTo(), s -> new KeyFound(key));
+  }
+
+  private ReplyEffect<Event, CatalogState> onListAccessBindings(CatalogState state, ListAccessBindings cmd) {
+    if (state.find(cmd.kind(), cmd.id()).isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(cmd.kind(), cmd.id()));
+    }
+    return Effect().reply(cmd.replyTo(), new BindingsListed(state.bindings().getOrDefault(cmd.id(), List.of())));
+  }
+
+  private ReplyEffect<Event, CatalogState> onSetAccessBindings(CatalogState state, SetAccessBindings cmd) {
+    return setBindings(state, cmd.kind(), cmd.id(), cmd.bindings(), "accessBindings", "Set access bindings",
+        cmd.actor(), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> onUpdateAccessBindings(CatalogState state, UpdateAccessBindings cmd) {
+    List<AccessBinding> next = new ArrayList<>(state.bindings().getOrDefault(cmd.id(), List.of()));
+    for (BindingDelta delta : cmd.deltas()) {
+      next.remove(delta.binding());
+      if (delta.add()) {
+        next.add(delta.binding());
+      }
+    }
+    List<AccessBinding> added = cmd.deltas().stream().filter(BindingDelta::add).map(BindingDelta::binding).toList();
+    Problem problem = state.checkSubjects(added, "accessBindingDeltas");
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    return setBindings(state, cmd.kind(), cmd.id(), next, null, "Update access bindings", cmd.actor(), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> setBindings(
+      CatalogState state, ResourceKind kind, String id, List<AccessBinding> bindings, String field,
+      String description, String actor, ActorRef<Reply> replyTo) {
+    var resource = state.find(kind, id);
+    if (resource.isEmpty()) {
+      return reject(replyTo, Problem.notFound(kind, id));
+    }
+    Problem problem = field == null ? null : state.checkSubjects(bindings, field);
+    if (problem != null) {
+      return reject(replyTo, problem);
+    }
+    List<AccessBinding> distinct = List.copyOf(new java.util.LinkedHashSet<>(bindings));
+    Operation op = operation(description, actor, clock.instant(), resource.get(), null);
+    return Effect()
+        .persist(new AccessBindingsSet(id, distinct, op))
+        .thenRun(this::announceAccess)
+        .thenReply(replyTo, s -> new Completed(op));
+  }
+
+  private ReplyEffect<Event, CatalogState> onBootstrap(CatalogState state, Bootstrap cmd) {
+    var existing = state.resources().values().stream().filter(User.class::isInstance).findFirst();
+    if (existing.isPresent()) {
+      return Effect().reply(cmd.replyTo(), new Bootstrapped(false, existing.get().id()));
+    }
+    Instant now = clock.instant();
+    User admin = (User) new ResourceSpec.UserSpec(cmd.adminName(), "created at first start")
+        .toResource(ResourceKind.USER.newId(), now);
+    Subject subject = new Subject(admin.id(), Subject.Type.USER_ACCOUNT);
+    ApiKey key = new ApiKey(Ids.next(ApiKey.ID_PREFIX), subject, "bootstrap key", cmd.secretHash(), now);
+    return Effect()
+        .persist(List.of(
+            new Created(admin, operation("Create user", "", now, admin, admin)),
+            new ApiKeyCreated(key),
+            new AccessBindingsSet(CatalogState.ROOT, List.of(new AccessBinding(Role.ADMIN, subject)), null)))
+        .thenRun(this::announceAccess)
+        .thenReply(cmd.replyTo(), s -> new Bootstrapped(true, admin.id()));
+  }
+
   // ---- helpers ----
+
+  private void announceAccess(CatalogState state) {
+    accessTopic.tell(Topic.publish(new Access(state.accessSnapshot())));
+  }
 
   /** After a write: hand a trigger to its entity, announce a gateway change to every node. */
   private void announce(CatalogState state, Resource resource) {
     if (resource instanceof Gateway) {
       gatewaysTopic.tell(Topic.publish(allGateways(state)));
     }
+    announceAccess(state);
     syncIfTrigger(state, resource);
   }
 
@@ -420,6 +600,9 @@ public final class CatalogEntity
         .onEvent(Created.class, (state, e) -> state.withResource(e.resource(), e.operation()))
         .onEvent(Updated.class, (state, e) -> state.withResource(e.resource(), e.operation()))
         .onEvent(Deleted.class, (state, e) -> state.without(e.resource(), e.operation()))
+        .onEvent(ApiKeyCreated.class, (state, e) -> state.withApiKey(e.key()))
+        .onEvent(ApiKeyDeleted.class, (state, e) -> state.withoutApiKey(e.keyId()))
+        .onEvent(AccessBindingsSet.class, (state, e) -> state.withBindings(e.scope(), e.bindings(), e.operation()))
         .build();
   }
 }

@@ -1,5 +1,7 @@
 package io.regcast.catalog;
 
+import io.regcast.model.AccessBinding;
+import io.regcast.model.ApiKey;
 import io.regcast.model.FieldViolation;
 import io.regcast.model.Folder;
 import io.regcast.model.Gateway;
@@ -10,6 +12,7 @@ import io.regcast.model.Registry;
 import io.regcast.model.Resource;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
+import io.regcast.model.Subject;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerDefinition;
 import java.util.ArrayList;
@@ -31,19 +34,27 @@ public record CatalogState(
     Map<String, Resource> resources,
     Map<String, Operation> operations,
     Map<String, List<String>> operationIdsByResource,
-    Map<String, Long> removedTriggers)
+    Map<String, Long> removedTriggers,
+    Map<String, ApiKey> apiKeys,
+    Map<String, List<AccessBinding>> bindings)
     implements JsonSerializable {
+
+  /** The scope above every cloud: the bootstrap administrator's binding lives here. */
+  public static final String ROOT = "root";
 
   /** Operations kept per resource; older ones are forgotten. */
   public static final int OPERATIONS_PER_RESOURCE = 100;
 
-  public static final CatalogState EMPTY = new CatalogState(Map.of(), Map.of(), Map.of(), Map.of());
+  public static final CatalogState EMPTY =
+      new CatalogState(Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of());
 
   public CatalogState {
     resources = Collections.unmodifiableMap(resources);
     operations = Collections.unmodifiableMap(operations);
     operationIdsByResource = Collections.unmodifiableMap(operationIdsByResource);
     removedTriggers = Collections.unmodifiableMap(removedTriggers);
+    apiKeys = apiKeys == null ? Map.of() : Collections.unmodifiableMap(apiKeys);
+    bindings = bindings == null ? Map.of() : Collections.unmodifiableMap(bindings);
   }
 
   // ---- queries ----
@@ -109,7 +120,7 @@ public record CatalogState(
               .map(t -> "trigger " + t.id())
               .sorted()
               .toList();
-          case TRIGGER -> List.of();
+          case TRIGGER, USER -> List.of();
         };
     if (dependents.isEmpty()) {
       return null;
@@ -200,10 +211,14 @@ public record CatalogState(
   public CatalogState withResource(Resource resource, Operation operation) {
     Map<String, Resource> newResources = new HashMap<>(resources);
     newResources.put(resource.id(), resource);
-    return new CatalogState(newResources, operations, operationIdsByResource, removedTriggers)
+    return new CatalogState(newResources, operations, operationIdsByResource, removedTriggers, apiKeys, bindings)
         .withOperation(resource.id(), operation);
   }
 
+  /**
+   * Without the resource, the bindings on it, and — for a user or service account — its keys and
+   * every binding naming it.
+   */
   public CatalogState without(Resource resource, Operation operation) {
     Map<String, Resource> newResources = new HashMap<>(resources);
     newResources.remove(resource.id());
@@ -212,8 +227,63 @@ public record CatalogState(
       newRemoved = new HashMap<>(removedTriggers);
       newRemoved.put(t.id(), t.revision() + 1);
     }
-    return new CatalogState(newResources, operations, operationIdsByResource, newRemoved)
+    Map<String, ApiKey> newKeys = new HashMap<>(apiKeys);
+    newKeys.values().removeIf(k -> k.subject().id().equals(resource.id()));
+    Map<String, List<AccessBinding>> newBindings = new HashMap<>();
+    bindings.forEach((scope, list) -> {
+      if (!scope.equals(resource.id())) {
+        List<AccessBinding> kept = list.stream().filter(b -> !b.subject().id().equals(resource.id())).toList();
+        if (!kept.isEmpty()) {
+          newBindings.put(scope, kept);
+        }
+      }
+    });
+    return new CatalogState(newResources, operations, operationIdsByResource, newRemoved, newKeys, newBindings)
         .withOperation(resource.id(), operation);
+  }
+
+  public CatalogState withApiKey(ApiKey key) {
+    Map<String, ApiKey> newKeys = new HashMap<>(apiKeys);
+    newKeys.put(key.id(), key);
+    return new CatalogState(resources, operations, operationIdsByResource, removedTriggers, newKeys, bindings);
+  }
+
+  public CatalogState withoutApiKey(String keyId) {
+    Map<String, ApiKey> newKeys = new HashMap<>(apiKeys);
+    newKeys.remove(keyId);
+    return new CatalogState(resources, operations, operationIdsByResource, removedTriggers, newKeys, bindings);
+  }
+
+  public CatalogState withBindings(String scope, List<AccessBinding> list, Operation operation) {
+    Map<String, List<AccessBinding>> newBindings = new HashMap<>(bindings);
+    if (list.isEmpty()) {
+      newBindings.remove(scope);
+    } else {
+      newBindings.put(scope, List.copyOf(list));
+    }
+    CatalogState next =
+        new CatalogState(resources, operations, operationIdsByResource, removedTriggers, apiKeys, newBindings);
+    return operation == null ? next : next.withOperation(scope, operation);
+  }
+
+  /** Null when every subject of {@code list} exists. */
+  public Problem checkSubjects(List<AccessBinding> list, String field) {
+    for (int i = 0; i < list.size(); i++) {
+      Subject subject = list.get(i).subject();
+      if (find(subject.type().kind(), subject.id()).isEmpty()) {
+        return notFound(subject.type().kind(), subject.id(), field + "[" + i + "].subject.id");
+      }
+    }
+    return null;
+  }
+
+  /** What every node needs to authenticate and authorize without asking: keys, bindings, parents. */
+  public AccessSnapshot accessSnapshot() {
+    Map<String, Subject> keys = new HashMap<>();
+    apiKeys.values().forEach(k -> keys.put(k.secretHash(), k.subject()));
+    Map<String, String> parents = new HashMap<>();
+    resources.values().forEach(r -> parents.put(r.id(), r.parentId() == null ? ROOT : r.parentId()));
+    return new AccessSnapshot(keys, bindings, parents);
   }
 
   private CatalogState withOperation(String resourceId, Operation operation) {
@@ -226,6 +296,6 @@ public record CatalogState(
     }
     Map<String, List<String>> newIndex = new HashMap<>(operationIdsByResource);
     newIndex.put(resourceId, List.copyOf(ids));
-    return new CatalogState(resources, newOperations, newIndex, removedTriggers);
+    return new CatalogState(resources, newOperations, newIndex, removedTriggers, apiKeys, bindings);
   }
 }

@@ -37,6 +37,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> idleTimer;
   private long lastClientFrameMillis = System.currentTimeMillis();
   private boolean registered;
+  /** The handshake is done: frames may be written (before that they wait in the overflow queue). */
+  private boolean open;
 
   ConnectionHandler(
       Connection connection, GatewaySettings settings, LocalConnections connections, GatewayMetrics metrics) {
@@ -46,13 +48,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     this.metrics = metrics;
   }
 
+  /** On the event loop, as the 101 response is written: the connections API can find it. */
+  void registered() {
+    registered = true;
+    connections.register(this);
+  }
+
   /** On the event loop, once the 101 response is written: join the path and start the timers. */
   void opened() {
     if (!connection.channel.isActive()) {
       return;
     }
-    registered = true;
-    connections.add(this);
+    open = true;
+    connections.join(this);
+    drainOverflow();
     metrics.connectionsOpened.increment();
     var loop = connection.channel.eventLoop();
     long ping = settings.pingInterval().toMillis();
@@ -94,7 +103,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       frame.release();
       return;
     }
-    if (connection.overflow.isEmpty() && connection.channel.isWritable()) {
+    if (open && connection.overflow.isEmpty() && connection.channel.isWritable()) {
       connection.channel.write(frame, connection.channel.voidPromise());
       metrics.framesWritten.increment();
       return;
@@ -133,14 +142,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    while (!connection.overflow.isEmpty() && ctx.channel().isWritable()) {
+    drainOverflow();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  /** Writes what waited (for the handshake, or for the socket to drain) while it can. */
+  private void drainOverflow() {
+    var channel = connection.channel;
+    while (open && !connection.overflow.isEmpty() && channel.isWritable()) {
       ByteBuf frame = connection.overflow.poll();
       connection.overflowBytes -= frame.readableBytes();
-      ctx.write(frame, ctx.voidPromise());
+      channel.write(frame, channel.voidPromise());
       metrics.framesWritten.increment();
     }
-    ctx.flush();
-    ctx.fireChannelWritabilityChanged();
+    channel.flush();
   }
 
   // ---- closing ----

@@ -102,6 +102,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
     ConnectionHandler handler = new ConnectionHandler(connection, settings, connections, metrics);
     // Installed before the 101 goes out: frames that follow it at once must find their handler.
     ctx.pipeline().replace(this, "ws-connection", handler);
+    handler.registered();
     HttpHeaders headers = new DefaultHttpHeaders().set(CONNECTION_ID_HEADER, connection.id);
     handshaker
         .handshake(ctx.channel(), request, headers, ctx.channel().newPromise())

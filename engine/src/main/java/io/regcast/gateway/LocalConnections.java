@@ -27,10 +27,17 @@ final class LocalConnections {
     this.metrics = metrics;
   }
 
-  /** On the connection's event loop, once its handshake is done. */
-  void add(ConnectionHandler handler) {
+  /**
+   * On the connection's event loop, as its 101 is written: from now on the connections API finds
+   * it (a client that has read its id can at once look itself up).
+   */
+  void register(ConnectionHandler handler) {
+    byId.put(handler.connection.id, handler);
+  }
+
+  /** On the connection's event loop, once its handshake is done: it receives its path's messages. */
+  void join(ConnectionHandler handler) {
     Connection c = handler.connection;
-    byId.put(c.id, handler);
     EventLoop loop = c.channel.eventLoop();
     byPath
         .computeIfAbsent(new PathKey(c.gatewayId, c.path), k -> new ConcurrentHashMap<>())

@@ -48,6 +48,7 @@ public record Operation(
       case GATEWAY -> "apiGatewayId";
       case SERVICE_ACCOUNT -> "serviceAccountId";
       case TRIGGER -> "triggerId";
+      case USER -> "userId";
     };
   }
 }

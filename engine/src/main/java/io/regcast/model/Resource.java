@@ -12,14 +12,15 @@ import java.time.Instant;
   @JsonSubTypes.Type(value = Registry.class, name = "registry"),
   @JsonSubTypes.Type(value = Gateway.class, name = "gateway"),
   @JsonSubTypes.Type(value = ServiceAccount.class, name = "serviceAccount"),
-  @JsonSubTypes.Type(value = Trigger.class, name = "trigger")
+  @JsonSubTypes.Type(value = Trigger.class, name = "trigger"),
+  @JsonSubTypes.Type(value = User.class, name = "user")
 })
 public sealed interface Resource extends JsonSerializable
-    permits Cloud, Folder, Registry, Gateway, ServiceAccount, Trigger {
+    permits Cloud, Folder, Registry, Gateway, ServiceAccount, Trigger, User {
 
   String id();
 
-  /** The id of the cloud (for folders) or folder (for the rest) holding it; null for clouds. */
+  /** The id of the cloud (for folders) or folder (for the rest) holding it; null for clouds and users. */
   String parentId();
 
   String name();

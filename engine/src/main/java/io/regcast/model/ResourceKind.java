@@ -15,7 +15,9 @@ public enum ResourceKind {
   @JsonProperty("serviceAccount")
   SERVICE_ACCOUNT("aje", "service account", FOLDER),
   @JsonProperty("trigger")
-  TRIGGER("a1s", "trigger", FOLDER);
+  TRIGGER("a1s", "trigger", FOLDER),
+  @JsonProperty("user")
+  USER("usr", "user", null);
 
   private final String idPrefix;
   private final String displayName;

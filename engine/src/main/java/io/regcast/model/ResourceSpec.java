@@ -17,7 +17,8 @@ import java.util.List;
   @JsonSubTypes.Type(value = ResourceSpec.RegistrySpec.class, name = "registry"),
   @JsonSubTypes.Type(value = ResourceSpec.GatewaySpec.class, name = "gateway"),
   @JsonSubTypes.Type(value = ResourceSpec.ServiceAccountSpec.class, name = "serviceAccount"),
-  @JsonSubTypes.Type(value = ResourceSpec.TriggerSpec.class, name = "trigger")
+  @JsonSubTypes.Type(value = ResourceSpec.TriggerSpec.class, name = "trigger"),
+  @JsonSubTypes.Type(value = ResourceSpec.UserSpec.class, name = "user")
 })
 public sealed interface ResourceSpec extends JsonSerializable {
 
@@ -154,6 +155,25 @@ public sealed interface ResourceSpec extends JsonSerializable {
 
     public Resource toResource(String id, Instant createdAt) {
       return new Gateway(id, folderId, name, description, websocketPaths, createdAt);
+    }
+  }
+
+  record UserSpec(String name, String description) implements ResourceSpec {
+    public UserSpec {
+      description = orEmpty(description);
+      checkBasics(ResourceKind.USER, null, name, description).throwIfAny();
+    }
+
+    public ResourceKind kind() {
+      return ResourceKind.USER;
+    }
+
+    public String parentId() {
+      return null;
+    }
+
+    public Resource toResource(String id, Instant createdAt) {
+      return new User(id, name, description, createdAt);
     }
   }
 

@@ -9,6 +9,7 @@ import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
+import io.regcast.iam.AccessMirror;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
@@ -116,10 +117,21 @@ public final class Node implements AutoCloseable {
           system, settings.trigger(),
           RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub));
       awaitCatalog(system);
+      Bootstrap.run(system, settings, START_TIMEOUT);
       AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
           .toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      var services = new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub);
+      AccessMirror access = new AccessMirror();
+      ActorRef<AccessMirror.Command> accessRefresher =
+          system.systemActorOf(
+              access.behavior(CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
+              "access-mirror",
+              Props.empty());
+      AskPattern.<AccessMirror.Command, Done>ask(accessRefresher, AccessMirror.Refresh::new, START_TIMEOUT, system.scheduler())
+          .toCompletableFuture()
+          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      var services =
+          new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher);
       ServerBinding http = AdminApi.bind(system, settings, services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);

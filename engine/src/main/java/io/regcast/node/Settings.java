@@ -28,7 +28,16 @@ public record Settings(
     CatalogEntity.Settings catalog,
     RegistryEntity.Settings registry,
     TriggerEntity.Settings trigger,
+    Iam iam,
     Api api) {
+
+  /** The bootstrap administrator: its key if configured ("" = generate one), and its name. */
+  public record Iam(String adminKey, String adminName) {
+    @Override
+    public String toString() {
+      return "Iam[adminKey=" + (adminKey.isEmpty() ? "" : "***") + ", adminName=" + adminName + "]";
+    }
+  }
 
   public record Http(String host, int port, long maxBodySize, Duration askTimeout) {}
 
@@ -107,7 +116,12 @@ public record Settings(
             (int) positive(c, "trigger.max-message-size", c.getBytes("trigger.max-message-size")),
             positive(c, "trigger.subscribe-retry", c.getDuration("trigger.subscribe-retry")),
             (int) positive(c, "trigger.snapshot-every", c.getInt("trigger.snapshot-every")));
-    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, api);
+    String adminKey = c.getString("iam.admin-key");
+    if (!adminKey.isEmpty() && adminKey.length() < 16) {
+      throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
+    }
+    Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
+    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, iam, api);
   }
 
   private static GatewaySettings gateway(Config c) {

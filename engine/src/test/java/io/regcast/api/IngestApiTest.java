@@ -285,6 +285,7 @@ class IngestApiTest {
       var sent = java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.base() + "/container-registry/v1/registries/" + registry + "/events"))
           .header("Content-Type", "application/json")
           .header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
+          .header("Authorization", "Bearer " + SharedNode.ADMIN_KEY)
           .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body.toString().replace("native-1", "native-2").replace("v9", "v10")))
           .build();
       assertEquals(202, java.net.http.HttpClient.newHttpClient().send(sent, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());

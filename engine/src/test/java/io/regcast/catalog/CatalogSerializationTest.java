@@ -142,10 +142,17 @@ class CatalogSerializationTest {
   static Stream<CatalogEntity.Event> triggerEvents() {
     World w = world();
     Trigger t = trigger(w);
+    var subject = new io.regcast.model.Subject(w.account.id(), io.regcast.model.Subject.Type.SERVICE_ACCOUNT);
+    var key = new io.regcast.model.ApiKey("ajk-1", subject, "ci", "ab12", java.time.Instant.parse("2026-11-28T10:00:00Z"));
+    var binding = new io.regcast.model.AccessBinding(io.regcast.model.Role.WEBSOCKET_BROADCASTER, subject);
     return Stream.of(
         new CatalogEntity.Created(t, CatalogFixture.created(t)),
         new CatalogEntity.Updated(t, CatalogFixture.operation("Pause trigger", t, t)),
-        new CatalogEntity.Deleted(t, CatalogFixture.operation("Delete trigger", t, null)));
+        new CatalogEntity.Deleted(t, CatalogFixture.operation("Delete trigger", t, null)),
+        new CatalogEntity.ApiKeyCreated(key),
+        new CatalogEntity.ApiKeyDeleted("ajk-1"),
+        new CatalogEntity.AccessBindingsSet(w.f1.id(), List.of(binding), CatalogFixture.operation("Set access bindings", w.f1, null)),
+        new CatalogEntity.AccessBindingsSet("root", List.of(binding), null));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -187,6 +194,17 @@ class CatalogSerializationTest {
         new CatalogEntity.ListedOperations(List.of(op, deleted), null),
         new CatalogEntity.ListedOperations(List.of(op), op.id()),
         new CatalogEntity.AllGateways(List.of(w.gateway)),
+        new CatalogEntity.Access(w.state().accessSnapshot()),
+        new CatalogEntity.KeyCreated(new io.regcast.model.ApiKey("ajk-2",
+            new io.regcast.model.Subject("usr-1", io.regcast.model.Subject.Type.USER_ACCOUNT), "", "cd34",
+            java.time.Instant.parse("2026-11-28T10:00:00Z"))),
+        new CatalogEntity.KeyFound(new io.regcast.model.ApiKey("ajk-3",
+            new io.regcast.model.Subject("usr-1", io.regcast.model.Subject.Type.USER_ACCOUNT), "d", "ef56",
+            java.time.Instant.parse("2026-11-28T10:00:00Z"))),
+        new CatalogEntity.KeysListed(List.of()),
+        new CatalogEntity.BindingsListed(List.of(new io.regcast.model.AccessBinding(io.regcast.model.Role.VIEWER,
+            new io.regcast.model.Subject("usr-1", io.regcast.model.Subject.Type.USER_ACCOUNT)))),
+        new CatalogEntity.Bootstrapped(true, "usr-1"),
         new CatalogEntity.Rejected(Problem.notFound(ResourceKind.TRIGGER, "a1s-9")),
         new CatalogEntity.Rejected(
             Problem.invalid(

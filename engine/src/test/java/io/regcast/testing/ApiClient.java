@@ -20,9 +20,17 @@ public final class ApiClient {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final String key;
 
-  public ApiClient(String base) {
+  /** A client that sends {@code key} as its API key (null: none). */
+  public ApiClient(String base, String key) {
     this.base = base;
+    this.key = key;
+  }
+
+  /** The same server, another key (null: none). */
+  public ApiClient withKey(String otherKey) {
+    return new ApiClient(base, otherKey);
   }
 
   public String base() {
@@ -47,11 +55,11 @@ public final class ApiClient {
   }
 
   public Answer get(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).GET());
+    return send(request(path).GET());
   }
 
   public Answer delete(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    return send(request(path).DELETE());
   }
 
   public Answer post(String path, Object body) {
@@ -65,7 +73,7 @@ public final class ApiClient {
   /** A request with any method, content type and raw body. */
   public Answer raw(String method, String path, String contentType, byte[] body) {
     return send(
-        HttpRequest.newBuilder(uri(path))
+        request(path)
             .header("Content-Type", contentType)
             .method(method, HttpRequest.BodyPublishers.ofByteArray(body)));
   }
@@ -82,13 +90,17 @@ public final class ApiClient {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return HttpRequest.newBuilder(uri(path))
+    return request(path)
         .header("Content-Type", "application/json")
         .method(method, HttpRequest.BodyPublishers.ofString(text));
   }
 
-  private URI uri(String path) {
-    return URI.create(base + path);
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path));
+    if (key != null) {
+      builder.header("Authorization", "Bearer " + key);
+    }
+    return builder;
   }
 
   private Answer send(HttpRequest.Builder request) {

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * Tests get an {@link ApiClient} pointed at it as a parameter.
  */
 public final class SharedNode implements ParameterResolver {
+  /** The administrator's key the shared node is bootstrapped with. */
+  public static final String ADMIN_KEY = "test-admin-key-0123456789abcdef";
 
   private static final class Resource implements ExtensionContext.Store.CloseableResource {
     final Path dataDir;
@@ -31,7 +33,8 @@ public final class SharedNode implements ParameterResolver {
                       "regcast.data-dir", dataDir.toString(),
                       "regcast.http.port", 0,
                       "regcast.cluster.port", 0,
-                      "regcast.gateway.port", 0)));
+                      "regcast.gateway.port", 0,
+                      "regcast.iam.admin-key", ADMIN_KEY)));
     }
 
     @Override
@@ -72,6 +75,6 @@ public final class SharedNode implements ParameterResolver {
     if (parameter.getParameter().getType() == Node.class) {
       return node;
     }
-    return new ApiClient("http://127.0.0.1:" + node.httpAddress().getPort());
+    return new ApiClient("http://127.0.0.1:" + node.httpAddress().getPort(), ADMIN_KEY);
   }
 }

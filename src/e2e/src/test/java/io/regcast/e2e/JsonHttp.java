@@ -60,13 +60,27 @@ public final class JsonHttp {
     return send("PATCH", path, json(body));
   }
 
+  /**
+   * POSTs {@code body} as it is, with this Content-Type (e.g. a registry's notification envelope
+   * as {@code application/vnd.docker.distribution.events.v1+json}). A failure to get an answer
+   * (connection refused or reset, timeout) is an UncheckedIOException.
+   */
+  public Response post(String path, String contentType, byte[] body) {
+    return send("POST", path, contentType, BodyPublishers.ofByteArray(body));
+  }
+
   private Response send(String method, String path, BodyPublisher body) {
+    return send(method, path, "application/json", body);
+  }
+
+  private Response send(String method, String path, String contentType, BodyPublisher body) {
     String what = method + " " + path;
     HttpRequest request =
         HttpRequest.newBuilder(baseUrl.resolve(path))
             .timeout(TIMEOUT)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", contentType)
             .header("Accept", "application/json")
+            .header("Authorization", "Bearer " + NodeProcess.ADMIN_KEY)
             .method(method, body)
             .build();
     try {

@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +25,16 @@ import java.util.regex.Pattern;
 
 /**
  * One regcast node as a separate JVM ({@code java -jar regcast.jar}) on a given data directory,
- * listening on a free HTTP port. Its output is drained by a background thread into memory (for
- * failure messages) and into {@code target/node-logs/<name>.log}.
+ * listening on free ports (or the ones given to {@link #withPorts}). Its output is drained by a
+ * background thread into memory (for failure messages) and into {@code target/node-logs/<name>.log}.
  *
  * <p>Use it in try-with-resources: {@link #close} kills the JVM if the test did not stop it, so a
  * failing test never leaks a process.
  */
 public final class NodeProcess implements AutoCloseable {
+  /** The administrator's key every test node is bootstrapped with (REGCAST_ADMIN_KEY). */
+  public static final String ADMIN_KEY = "e2e-admin-key-0123456789abcdef";
+
   public static final Duration START_DEADLINE = Duration.ofSeconds(60);
   public static final Duration STOP_DEADLINE = Duration.ofSeconds(30);
 
@@ -50,6 +56,8 @@ public final class NodeProcess implements AutoCloseable {
   private final CompletableFuture<Ready> ready = new CompletableFuture<>();
   private final List<String> jvmOptions = new ArrayList<>();
   private final Thread killOnExit = new Thread(this::destroyQuietly);
+  private int httpPort;
+  private int gatewayPort;
   private Process process;
   private Thread drainer;
   private long launchedAt;
@@ -79,6 +87,43 @@ public final class NodeProcess implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Listens on these ports instead of free ones picked by the node (0 = pick one), e.g. to restart
+   * a node where its clients can reconnect to the same URLs; see {@link #freePorts}. Call before
+   * {@link #start}.
+   */
+  public NodeProcess withPorts(int httpPort, int gatewayPort) {
+    if (process != null) {
+      throw new IllegalStateException(name + " was already started");
+    }
+    this.httpPort = httpPort;
+    this.gatewayPort = gatewayPort;
+    return this;
+  }
+
+  /**
+   * {@code count} distinct TCP ports on 127.0.0.1 that were free a moment ago (each bound at once,
+   * then released), for {@link #withPorts}.
+   */
+  public static int[] freePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        ServerSocket socket = new ServerSocket();
+        sockets.add(socket);
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        ports[i] = socket.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
   /** Launches the JVM and blocks until the node logs its ready line (at most 60 s). */
   public NodeProcess start() throws IOException, InterruptedException {
     if (process != null) {
@@ -91,9 +136,10 @@ public final class NodeProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     // Only our settings: a REGCAST_* variable of the CI machine must not change what is tested.
     builder.environment().keySet().removeIf(key -> key.startsWith("REGCAST_"));
-    builder.environment().put("REGCAST_HTTP_PORT", "0");
-    builder.environment().put("REGCAST_GATEWAY_PORT", "0");
+    builder.environment().put("REGCAST_HTTP_PORT", Integer.toString(httpPort));
+    builder.environment().put("REGCAST_GATEWAY_PORT", Integer.toString(gatewayPort));
     builder.environment().put("REGCAST_DATA_DIR", dataDir.toString());
+    builder.environment().put("REGCAST_ADMIN_KEY", ADMIN_KEY);
     Files.createDirectories(LOG_DIR);
     Writer log = Files.newBufferedWriter(logFile, UTF_8);
 

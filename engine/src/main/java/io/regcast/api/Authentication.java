@@ -1,0 +1,58 @@
+package io.regcast.api;
+
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+
+import io.regcast.iam.AccessMirror;
+import io.regcast.model.Problem;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Every API route but health needs a valid API key: {@code Authorization: Bearer <key>} or
+ * {@code Authorization: Api-Key <key>}. The key is checked against this node's copy of the key
+ * hashes; it is never logged or echoed.
+ */
+final class Authentication {
+  private final AccessMirror access;
+
+  Authentication(AccessMirror access) {
+    this.access = access;
+  }
+
+  Route required(Route inner) {
+    return extractRequest(request -> {
+      Optional<String> secret = secret(request);
+      if (secret.isEmpty()) {
+        return refuse("an API key is required: Authorization: Bearer <key>");
+      }
+      if (access.view().authenticate(secret.get()).isEmpty()) {
+        return refuse("the API key is not valid (unknown, revoked, or its owner was deleted)");
+      }
+      return inner;
+    });
+  }
+
+  private static Route refuse(String message) {
+    return ApiSupport.complete(
+        ApiErrors.response(Problem.of(Problem.Kind.UNAUTHENTICATED, message))
+            .addHeader(RawHeader.create("WWW-Authenticate", "Bearer")));
+  }
+
+  /** The key from {@code Authorization: Bearer …} or {@code Authorization: Api-Key …}. */
+  static Optional<String> secret(HttpRequest request) {
+    return request.getHeader("Authorization")
+        .map(HttpHeader::value)
+        .flatMap(value -> {
+          for (String scheme : new String[] {"Bearer ", "Api-Key "}) {
+            if (value.regionMatches(true, 0, scheme, 0, scheme.length())) {
+              String key = value.substring(scheme.length()).trim();
+              return key.isEmpty() ? Optional.empty() : Optional.of(key);
+            }
+          }
+          return Optional.empty();
+        });
+  }
+}
