@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import io.regcast.model.Operation;
+import io.regcast.model.Role;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -43,7 +44,8 @@ public final class AdminApi {
     Duration timeout = settings.http().askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
     ApiSupport support = new ApiSupport(settings.http(), settings.api());
-    IamRoutes iam = new IamRoutes(catalog, support);
+    Authorizer authorizer = new Authorizer(services.access());
+    IamRoutes iam = new IamRoutes(catalog, support, authorizer);
     // Every write refreshes this node's access data before answering: the caller sees its change.
     Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services, timeout, op);
     List<Route> routes = new ArrayList<>();
@@ -57,27 +59,38 @@ public final class AdminApi {
       Function<Operation, CompletionStage<Operation>> after = kind.kind() == ResourceKind.GATEWAY
           ? op -> resyncHub(system, services.hub(), timeout, op).thenCompose(refreshAccess)
           : refreshAccess;
-      ResourceRoutes resource = new ResourceRoutes(kind.kind(), kind.path(), catalog, support, after);
+      ResourceRoutes resource =
+          new ResourceRoutes(kind.kind(), kind.path(), catalog, support, after, authorizer, ResourceRoutes.CreateCheck.NONE);
       routes.add(resource.route());
       if (kind.kind() != ResourceKind.USER) {
         routes.add(iam.accessBindings(kind.kind(), kind.path(), resource));
       }
     }
-    routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess).route());
+    routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
-    routes.add(new ConnectionRoutes(services.connections(), catalog, support).route());
-    routes.add(new IngestRoutes(system, catalog, support, timeout).route());
+    routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout, authorizer).route());
     routes.add(
         path(
             PathMatchers.segment("operations").slash(PathMatchers.segment()),
             id ->
                 get(
                     () ->
-                        respond(
-                            () ->
-                                catalog
-                                    .ask(r -> new CatalogEntity.GetOperation(id, r), CatalogEntity.FoundOperation.class)
-                                    .thenApply(found -> ApiJson.ok(ResourceJson.write(found.operation())))))));
+                        Authorizer.caller(
+                            caller ->
+                                respond(
+                                    () ->
+                                        catalog
+                                            .ask(r -> new CatalogEntity.GetOperation(id, r), CatalogEntity.FoundOperation.class)
+                                            .thenApply(found -> {
+                                              // viewer on what the operation was about
+                                              var about = found.operation().metadata().entrySet().iterator().next();
+                                              ResourceKind kind = java.util.Arrays.stream(ResourceKind.values())
+                                                  .filter(k -> Operation.metadataKey(k).equals(about.getKey()))
+                                                  .findFirst().orElseThrow();
+                                              authorizer.require(caller, Role.VIEWER, kind, about.getValue());
+                                              return ApiJson.ok(ResourceJson.write(found.operation()));
+                                            }))))));
     Route guarded = new Authentication(services.access())
         .required(concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new)));
     Route health = path("health", () -> get(() -> ApiSupport.complete(ApiJson.ok(ResourceJson.NODES.objectNode().put("status", "UP")))));

@@ -1,9 +1,11 @@
 package io.regcast.api;
 
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
 
 import io.regcast.iam.AccessMirror;
 import io.regcast.model.Problem;
+import io.regcast.model.Subject;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -28,10 +30,11 @@ final class Authentication {
       if (secret.isEmpty()) {
         return refuse("an API key is required: Authorization: Bearer <key>");
       }
-      if (access.view().authenticate(secret.get()).isEmpty()) {
+      Optional<Subject> caller = access.view().authenticate(secret.get());
+      if (caller.isEmpty()) {
         return refuse("the API key is not valid (unknown, revoked, or its owner was deleted)");
       }
-      return inner;
+      return mapRequest(r -> r.addAttribute(Authorizer.CALLER, caller.get()), () -> inner);
     });
   }
 

@@ -15,6 +15,8 @@ import io.regcast.gateway.ConnectionInfo;
 import io.regcast.gateway.Connections;
 import io.regcast.model.Problem;
 import io.regcast.model.ResourceKind;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
 import io.regcast.model.Violations;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -40,40 +42,52 @@ final class ConnectionRoutes {
   private final Connections connections;
   private final CatalogClient catalog;
   private final ApiSupport support;
+  private final Authorizer authorizer;
 
-  ConnectionRoutes(Connections connections, CatalogClient catalog, ApiSupport support) {
+  ConnectionRoutes(Connections connections, CatalogClient catalog, ApiSupport support, Authorizer authorizer) {
     this.connections = connections;
     this.catalog = catalog;
     this.support = support;
+    this.authorizer = authorizer;
+  }
+
+  /** The connection, if the caller may write to its gateway (websocketWriter or above). */
+  private CompletionStage<Optional<ConnectionInfo>> writable(Subject caller, String id) {
+    return connections.get(id).thenApply(c -> {
+      c.ifPresent(info -> authorizer.require(caller, Role.WEBSOCKET_WRITER, ResourceKind.GATEWAY, info.gatewayId()));
+      return c;
+    });
   }
 
   Route route() {
-    return concat(
+    return Authorizer.caller(caller -> concat(
         pathPrefix(
             ResourceRoutes.matcher(BASE),
             () ->
                 concat(
                     path(
                         PathMatchers.segment(Pattern.compile("(.+):send")),
-                        id -> post(() -> support.jsonBody(body -> send(id, body)))),
+                        id -> post(() -> support.jsonBody(body -> send(caller, id, body)))),
                     path(
                         PathMatchers.segment(),
                         id ->
                             concat(
-                                get(() -> respond(() -> connections.get(id).thenApply(c -> found(id, c)))),
+                                get(() -> respond(() -> writable(caller, id).thenApply(c -> found(id, c)))),
                                 delete(
                                     () ->
                                         respond(
                                             () ->
-                                                connections
-                                                    .disconnect(id)
+                                                writable(caller, id)
+                                                    .thenCompose(c -> c.isEmpty()
+                                                        ? java.util.concurrent.CompletableFuture.completedFuture(c)
+                                                        : connections.disconnect(id))
                                                     .thenApply(c -> empty(id, c)))))))),
         path(
             ResourceRoutes.matcher("apigateways/v1/apigateways").slash(PathMatchers.segment()).slash("connections"),
-            gatewayId -> get(() -> respond(() -> list(gatewayId)))));
+            gatewayId -> get(() -> respond(() -> list(caller, gatewayId))))));
   }
 
-  private CompletionStage<HttpResponse> send(String id, JsonNode body) {
+  private CompletionStage<HttpResponse> send(Subject caller, String id, JsonNode body) {
     Violations v = new Violations();
     JsonFields fields = JsonFields.root(body, v).allowOnly(Set.of("data", "type"));
     String data = fields.string("data");
@@ -94,7 +108,12 @@ final class ConnectionRoutes {
       v.add("data", "a TEXT message must be UTF-8 once decoded; send invalid text as BINARY");
     }
     v.throwIfAny();
-    return connections.send(id, text, payload).thenApply(c -> empty(id, c));
+    byte[] message = payload;
+    return writable(caller, id)
+        .thenCompose(c -> c.isEmpty()
+            ? java.util.concurrent.CompletableFuture.completedFuture(c)
+            : connections.send(id, text, message))
+        .thenApply(c -> empty(id, c));
   }
 
   private static boolean isUtf8(byte[] bytes) {
@@ -109,7 +128,8 @@ final class ConnectionRoutes {
     }
   }
 
-  private CompletionStage<HttpResponse> list(String gatewayId) {
+  private CompletionStage<HttpResponse> list(Subject caller, String gatewayId) {
+    authorizer.require(caller, Role.WEBSOCKET_WRITER, ResourceKind.GATEWAY, gatewayId);
     return catalog
         .ask(r -> new CatalogEntity.Get(ResourceKind.GATEWAY, gatewayId, r), CatalogEntity.Found.class)
         .thenCompose(found -> connections.ofGateway(gatewayId))

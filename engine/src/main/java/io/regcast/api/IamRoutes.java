@@ -41,66 +41,101 @@ final class IamRoutes {
 
   private final CatalogClient catalog;
   private final ApiSupport support;
+  private final Authorizer authorizer;
 
-  IamRoutes(CatalogClient catalog, ApiSupport support) {
+  IamRoutes(CatalogClient catalog, ApiSupport support, Authorizer authorizer) {
     this.catalog = catalog;
     this.support = support;
+    this.authorizer = authorizer;
+  }
+
+  /**
+   * Managing a subject's keys: a user manages its own, an admin everyone's; a service account's
+   * keys need editor on it.
+   */
+  private void requireKeyManager(Subject caller, Subject subject) {
+    if (subject.type() == Subject.Type.SERVICE_ACCOUNT) {
+      authorizer.require(caller, Role.EDITOR, ResourceKind.SERVICE_ACCOUNT, subject.id());
+    } else if (!caller.equals(subject)) {
+      authorizer.requireRoot(caller, Role.ADMIN);
+    }
   }
 
   Route apiKeys() {
     return pathPrefix(
         ResourceRoutes.matcher(KEYS),
         () ->
-            concat(
-                pathEnd(
-                    () ->
-                        concat(
-                            post(() -> support.jsonBody(this::createKey)),
-                            get(() -> parameterMap(q -> respond(() -> listKeys(q)))))),
-                path(
-                    PathMatchers.segment(),
-                    id ->
-                        concat(
-                            get(() -> respond(() -> catalog
-                                .ask(r -> new CatalogEntity.GetApiKey(id, r), CatalogEntity.KeyFound.class)
-                                .thenApply(found -> ApiJson.ok(write(found.key()))))),
-                            delete(() -> respond(() -> catalog
-                                .ask(r -> new CatalogEntity.DeleteApiKey(id, r), CatalogEntity.KeyFound.class)
-                                .thenApply(found -> ApiJson.ok(ResourceJson.NODES.objectNode()))))))));
+            Authorizer.caller(
+                caller ->
+                    concat(
+                        pathEnd(
+                            () ->
+                                concat(
+                                    post(() -> support.jsonBody(body -> createKey(caller, body))),
+                                    get(() -> parameterMap(q -> respond(() -> listKeys(caller, q)))))),
+                        path(
+                            PathMatchers.segment(),
+                            id ->
+                                concat(
+                                    get(() -> respond(() -> key(caller, id).thenApply(key -> ApiJson.ok(write(key))))),
+                                    delete(() -> respond(() -> key(caller, id)
+                                        .thenCompose(key -> catalog.ask(
+                                            r -> new CatalogEntity.DeleteApiKey(id, r), CatalogEntity.KeyFound.class))
+                                        .thenApply(found -> ApiJson.ok(ResourceJson.NODES.objectNode())))))))));
   }
 
-  /** The three binding verbs on one resource kind's paths. */
+  /** A key the caller may manage. */
+  private CompletionStage<ApiKey> key(Subject caller, String id) {
+    return catalog
+        .ask(r -> new CatalogEntity.GetApiKey(id, r), CatalogEntity.KeyFound.class)
+        .thenApply(found -> {
+          requireKeyManager(caller, found.key().subject());
+          return found.key();
+        });
+  }
+
+  /** The three binding verbs on one resource kind's paths: viewer lists them, admin changes them. */
   Route accessBindings(ResourceKind kind, String basePath, ResourceRoutes resources) {
     return pathPrefix(
         ResourceRoutes.matcher(basePath),
         () ->
-            concat(
-                path(verb("listAccessBindings"), id -> get(() -> respond(() -> catalog
-                    .ask(r -> new CatalogEntity.ListAccessBindings(kind, id, r), CatalogEntity.BindingsListed.class)
-                    .thenApply(listed -> ApiJson.ok(writeBindings(listed.bindings())))))),
-                path(verb("setAccessBindings"), id -> post(() -> support.jsonBody(body -> {
-                  List<AccessBinding> bindings = readBindings(body, "accessBindings", false);
-                  return resources.written(catalog.ask(
-                      r -> new CatalogEntity.SetAccessBindings(kind, id, bindings, "", r), CatalogEntity.Completed.class));
-                }))),
-                path(verb("updateAccessBindings"), id -> post(() -> support.jsonBody(body -> {
-                  List<CatalogEntity.BindingDelta> deltas = readDeltas(body);
-                  return resources.written(catalog.ask(
-                      r -> new CatalogEntity.UpdateAccessBindings(kind, id, deltas, "", r), CatalogEntity.Completed.class));
-                })))));
+            Authorizer.caller(
+                caller ->
+                    concat(
+                        path(verb("listAccessBindings"), id -> get(() -> respond(() -> {
+                          authorizer.require(caller, Role.VIEWER, kind, id);
+                          return catalog
+                              .ask(r -> new CatalogEntity.ListAccessBindings(kind, id, r), CatalogEntity.BindingsListed.class)
+                              .thenApply(listed -> ApiJson.ok(writeBindings(listed.bindings())));
+                        }))),
+                        path(verb("setAccessBindings"), id -> post(() -> support.jsonBody(body -> {
+                          List<AccessBinding> bindings = readBindings(body, "accessBindings", false);
+                          authorizer.require(caller, Role.ADMIN, kind, id);
+                          return resources.written(catalog.ask(
+                              r -> new CatalogEntity.SetAccessBindings(kind, id, bindings, caller.id(), r),
+                              CatalogEntity.Completed.class));
+                        }))),
+                        path(verb("updateAccessBindings"), id -> post(() -> support.jsonBody(body -> {
+                          List<CatalogEntity.BindingDelta> deltas = readDeltas(body);
+                          authorizer.require(caller, Role.ADMIN, kind, id);
+                          return resources.written(catalog.ask(
+                              r -> new CatalogEntity.UpdateAccessBindings(kind, id, deltas, caller.id(), r),
+                              CatalogEntity.Completed.class));
+                        }))))));
   }
 
   private static org.apache.pekko.http.javadsl.server.PathMatcher1<String> verb(String verb) {
     return PathMatchers.segment(Pattern.compile("(.+):" + verb));
   }
 
-  private CompletionStage<HttpResponse> createKey(JsonNode body) {
+  private CompletionStage<HttpResponse> createKey(Subject caller, JsonNode body) {
     Violations v = new Violations();
     JsonFields fields = JsonFields.root(body, v).allowOnly(Set.of("serviceAccountId", "userId", "description"));
     Subject subject = subjectOf(fields, v);
     String description = fields.string("description");
     v.check(description == null || description.length() <= 256, "description", "must be at most 256 characters");
     v.throwIfAny();
+    requireKeyManager(caller, subject);
     String secret = ApiKeySecrets.generate();
     return catalog
         .ask(r -> new CatalogEntity.CreateApiKey(subject, description == null ? "" : description,
@@ -113,13 +148,16 @@ final class IamRoutes {
         });
   }
 
-  private CompletionStage<HttpResponse> listKeys(Map<String, String> query) {
+  private CompletionStage<HttpResponse> listKeys(Subject caller, Map<String, String> query) {
     Violations v = new Violations();
     String account = query.get("serviceAccountId");
     String user = query.get("userId");
     v.check((account == null) != (user == null), "serviceAccountId", "give exactly one of serviceAccountId and userId");
     v.throwIfAny();
     String subjectId = account != null ? account : user;
+    requireKeyManager(caller, account != null
+        ? new Subject(account, Subject.Type.SERVICE_ACCOUNT)
+        : new Subject(user, Subject.Type.USER_ACCOUNT));
     return catalog
         .ask(r -> new CatalogEntity.ListApiKeys(subjectId, r), CatalogEntity.KeysListed.class)
         .thenApply(listed -> {

@@ -12,6 +12,8 @@ import io.regcast.ingest.IngestFormats;
 import io.regcast.model.Folder;
 import io.regcast.model.Registry;
 import io.regcast.model.ResourceKind;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
 import io.regcast.model.TraceContext;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.registry.RegistryInfo;
@@ -52,24 +54,28 @@ final class IngestRoutes {
   private final Clock clock = Clock.systemUTC();
   private final java.util.concurrent.ConcurrentHashMap<String, CachedInfo> infoCache = new java.util.concurrent.ConcurrentHashMap<>();
 
-  IngestRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout) {
+  private final Authorizer authorizer;
+
+  IngestRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout, Authorizer authorizer) {
     this.system = system;
     this.catalog = catalog;
     this.support = support;
     this.timeout = timeout;
+    this.authorizer = authorizer;
   }
 
+  /** Both need container-registry.images.pusher on the registry (or above it). */
   Route route() {
     var registry = ResourceRoutes.matcher("container-registry/v1/registries").slash(PathMatchers.segment());
-    return concat(
+    return Authorizer.caller(caller -> concat(
         path(
             registry.slash("notifications"),
             id -> post(() -> extractRequest(request -> support.jsonBody(NOTIFICATION_TYPES,
-                body -> ingest(id, trace(request), t -> IngestFormats.distributionEnvelope(body, t)))))),
+                body -> ingest(caller, id, trace(request), t -> IngestFormats.distributionEnvelope(body, t)))))),
         path(
             registry.slash("events"),
             id -> post(() -> extractRequest(request -> support.jsonBody(
-                body -> ingest(id, trace(request), t -> IngestFormats.nativeEvents(body, id, t, clock.instant())))))));
+                body -> ingest(caller, id, trace(request), t -> IngestFormats.nativeEvents(body, id, t, clock.instant()))))))));
   }
 
   private static TraceContext trace(HttpRequest request) {
@@ -78,7 +84,8 @@ final class IngestRoutes {
 
   /** Checks the registry exists, parses, and waits until its entity has persisted the operations. */
   private CompletionStage<HttpResponse> ingest(
-      String registryId, TraceContext trace, Function<TraceContext, List<RegistryOp>> parse) {
+      Subject caller, String registryId, TraceContext trace, Function<TraceContext, List<RegistryOp>> parse) {
+    authorizer.require(caller, Role.IMAGES_PUSHER, ResourceKind.REGISTRY, registryId);
     return registryInfo(registryId)
         .thenCompose(
             info -> {

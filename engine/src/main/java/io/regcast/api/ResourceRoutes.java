@@ -16,6 +16,8 @@ import io.regcast.catalog.CatalogEntity;
 import io.regcast.model.Operation;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -38,6 +40,16 @@ final class ResourceRoutes {
   private final CatalogClient catalog;
   private final ApiSupport support;
   private final Function<Operation, CompletionStage<Operation>> afterWrite;
+  private final Authorizer authorizer;
+  private final CreateCheck createCheck;
+
+  /** Checks of a create beyond the right to create in the parent (triggers have more). */
+  @FunctionalInterface
+  interface CreateCheck {
+    CreateCheck NONE = (caller, spec) -> {};
+
+    void check(Subject caller, ResourceSpec spec);
+  }
 
   /**
    * @param afterWrite runs after the catalog accepted a write and before the answer (triggers
@@ -48,12 +60,16 @@ final class ResourceRoutes {
       String basePath,
       CatalogClient catalog,
       ApiSupport support,
-      Function<Operation, CompletionStage<Operation>> afterWrite) {
+      Function<Operation, CompletionStage<Operation>> afterWrite,
+      Authorizer authorizer,
+      CreateCheck createCheck) {
     this.kind = kind;
     this.base = matcher(basePath);
     this.catalog = catalog;
     this.support = support;
     this.afterWrite = afterWrite;
+    this.authorizer = authorizer;
+    this.createCheck = createCheck;
   }
 
   static PathMatcher0 matcher(String path) {
@@ -68,44 +84,59 @@ final class ResourceRoutes {
     return pathPrefix(
         base,
         () ->
-            concat(
-                pathEnd(
-                    () ->
-                        concat(
-                            get(() -> parameterMap(query -> respond(() -> list(query)))),
-                            post(() -> support.jsonBody(this::create)))),
-                pathPrefix(
-                    ID,
-                    id ->
-                        concat(
-                            pathEnd(
-                                () ->
-                                    concat(
-                                        get(() -> respond(() -> fetch(id))),
-                                        delete(() -> respond(() -> remove(id))))),
-                            path(
-                                "operations",
-                                () ->
-                                    get(
+            Authorizer.caller(
+                caller ->
+                    concat(
+                        pathEnd(
+                            () ->
+                                concat(
+                                    get(() -> parameterMap(query -> respond(() -> list(caller, query)))),
+                                    post(() -> support.jsonBody(body -> create(caller, body))))),
+                        pathPrefix(
+                            ID,
+                            id ->
+                                concat(
+                                    pathEnd(
                                         () ->
-                                            parameterMap(
-                                                query ->
-                                                    respond(() -> listOperations(id, query)))))))));
+                                            concat(
+                                                get(() -> respond(() -> fetch(caller, id))),
+                                                delete(() -> respond(() -> remove(caller, id))))),
+                                    path(
+                                        "operations",
+                                        () ->
+                                            get(
+                                                () ->
+                                                    parameterMap(
+                                                        query ->
+                                                            respond(() -> listOperations(caller, id, query))))))))));
   }
 
-  private CompletionStage<HttpResponse> create(JsonNode body) {
+  /** Create: editor in the parent (admin on everything for clouds and users), plus the kind's own checks. */
+  private CompletionStage<HttpResponse> create(Subject caller, JsonNode body) {
     ResourceSpec spec = ResourceJson.readSpec(kind, body);
-    return written(catalog.ask(r -> new CatalogEntity.Create(spec, "", r), CatalogEntity.Completed.class));
+    if (kind.parent() == null) {
+      authorizer.requireRoot(caller, Role.ADMIN);
+    } else {
+      authorizer.require(caller, Role.EDITOR, kind.parent(), spec.parentId());
+    }
+    createCheck.check(caller, spec);
+    return written(catalog.ask(r -> new CatalogEntity.Create(spec, caller.id(), r), CatalogEntity.Completed.class));
   }
 
-  private CompletionStage<HttpResponse> fetch(String id) {
+  private CompletionStage<HttpResponse> fetch(Subject caller, String id) {
+    authorizer.require(caller, Role.VIEWER, kind, id);
     return catalog
         .ask(r -> new CatalogEntity.Get(kind, id, r), CatalogEntity.Found.class)
         .thenApply(found -> ApiJson.ok(ResourceJson.write(found.resource())));
   }
 
-  private CompletionStage<HttpResponse> remove(String id) {
-    return written(catalog.ask(r -> new CatalogEntity.Delete(kind, id, "", r), CatalogEntity.Completed.class));
+  private CompletionStage<HttpResponse> remove(Subject caller, String id) {
+    if (kind == ResourceKind.USER) {
+      authorizer.requireRoot(caller, Role.ADMIN);
+    } else {
+      authorizer.require(caller, Role.EDITOR, kind, id);
+    }
+    return written(catalog.ask(r -> new CatalogEntity.Delete(kind, id, caller.id(), r), CatalogEntity.Completed.class));
   }
 
   CompletionStage<HttpResponse> written(CompletionStage<CatalogEntity.Completed> write) {
@@ -114,8 +145,12 @@ final class ResourceRoutes {
         .thenApply(op -> ApiJson.ok(ResourceJson.write(op)));
   }
 
-  private CompletionStage<HttpResponse> list(Map<String, String> query) {
+  /** In a parent the caller may view; clouds and users: those the caller may view. */
+  private CompletionStage<HttpResponse> list(Subject caller, Map<String, String> query) {
     String parentId = kind.parent() == null ? null : ApiSupport.requiredParam(query, kind.parentField());
+    if (parentId != null) {
+      authorizer.require(caller, Role.VIEWER, kind.parent(), parentId);
+    }
     String name = ApiSupport.nameFilter(query);
     var page = support.page(query);
     return catalog
@@ -124,7 +159,9 @@ final class ResourceRoutes {
             listed -> {
               ObjectNode out = ResourceJson.NODES.objectNode();
               var items = out.putArray(ResourceJson.listField(kind));
-              listed.items().forEach(r -> items.add(ResourceJson.write(r)));
+              listed.items().stream()
+                  .filter(r -> parentId != null || authorizer.allows(caller, Role.VIEWER, r.id()))
+                  .forEach(r -> items.add(ResourceJson.write(r)));
               if (listed.nextAfterId() != null) {
                 out.put("nextPageToken", ApiSupport.pageToken(listed.nextAfterId()));
               }
@@ -132,7 +169,8 @@ final class ResourceRoutes {
             });
   }
 
-  private CompletionStage<HttpResponse> listOperations(String id, Map<String, String> query) {
+  private CompletionStage<HttpResponse> listOperations(Subject caller, String id, Map<String, String> query) {
+    authorizer.require(caller, Role.VIEWER, kind, id);
     var page = support.page(query);
     return catalog
         .ask(r -> new CatalogEntity.ListOperations(kind, id, page, r), CatalogEntity.ListedOperations.class)

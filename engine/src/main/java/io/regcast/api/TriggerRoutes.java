@@ -15,6 +15,9 @@ import io.regcast.model.Operation;
 import io.regcast.model.Problem;
 import io.regcast.model.ProblemException;
 import io.regcast.model.ResourceKind;
+import io.regcast.model.ResourceSpec;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerDefinition;
 import io.regcast.model.TriggerStatus;
@@ -45,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 final class TriggerRoutes {
   static final String BASE = "triggers/v1/triggers";
+  private static final String CR_PATH = "rule.containerRegistry.";
+  private static final String TARGET_PATH = CR_PATH + "gatewayWebsocketBroadcast.";
   private static final Logger log = LoggerFactory.getLogger(TriggerRoutes.class);
   private static final int UPDATE_ATTEMPTS = 5;
   private static final Set<String> UPDATE_FIELDS =
@@ -55,19 +60,44 @@ final class TriggerRoutes {
   private final ClusterSharding sharding;
   private final Duration timeout;
   private final ResourceRoutes common;
+  private final Authorizer authorizer;
 
   TriggerRoutes(
       ActorSystem<?> system,
       CatalogClient catalog,
       ApiSupport support,
       Duration timeout,
-      java.util.function.Function<Operation, CompletionStage<Operation>> afterWrite) {
+      java.util.function.Function<Operation, CompletionStage<Operation>> afterWrite,
+      Authorizer authorizer) {
     this.catalog = catalog;
     this.support = support;
     this.sharding = ClusterSharding.get(system);
     this.timeout = timeout;
+    this.authorizer = authorizer;
     this.common =
-        new ResourceRoutes(ResourceKind.TRIGGER, BASE, catalog, support, op -> handToEntity(op).thenCompose(afterWrite));
+        new ResourceRoutes(
+            ResourceKind.TRIGGER, BASE, catalog, support, op -> handToEntity(op).thenCompose(afterWrite), authorizer,
+            (caller, spec) -> checkDefinition(caller, ((ResourceSpec.TriggerSpec) spec).definition(), true));
+  }
+
+  /**
+   * PRODUCT.md §6: to create or update a trigger the caller may use its service account and pull
+   * from its registry; to be active, the service account may broadcast on the gateway's folder.
+   */
+  private void checkDefinition(Subject caller, TriggerDefinition definition, boolean active) {
+    var rule = definition.rule();
+    authorizer.require(caller, Role.IMAGES_PULLER, ResourceKind.REGISTRY, rule.registryId(), CR_PATH + "registryId");
+    authorizer.require(caller, Role.SERVICE_ACCOUNT_USER, ResourceKind.SERVICE_ACCOUNT,
+        rule.target().serviceAccountId(), TARGET_PATH + "serviceAccountId");
+    if (active) {
+      checkActivation(definition);
+    }
+  }
+
+  private void checkActivation(TriggerDefinition definition) {
+    var target = definition.rule().target();
+    authorizer.requireAccount(target.serviceAccountId(), TARGET_PATH + "serviceAccountId",
+        Role.WEBSOCKET_BROADCASTER, ResourceKind.GATEWAY, target.gatewayId(), TARGET_PATH + "gatewayId");
   }
 
   Route route() {
@@ -76,48 +106,60 @@ final class TriggerRoutes {
         pathPrefix(
             ResourceRoutes.matcher(BASE),
             () ->
-                concat(
-                    path(verb("pause"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.PAUSED)))),
-                    path(verb("resume"), id -> post(() -> respond(() -> setStatus(id, TriggerStatus.ACTIVE)))),
-                    path(
-                        ResourceRoutes.ID,
-                        id ->
-                            patch(
-                                () ->
-                                    parameterMap(
-                                        query -> support.jsonBody(body -> update(id, body, query))))))));
+                Authorizer.caller(
+                    caller ->
+                        concat(
+                            path(verb("pause"), id -> post(() -> respond(() -> setStatus(caller, id, TriggerStatus.PAUSED)))),
+                            path(verb("resume"), id -> post(() -> respond(() -> setStatus(caller, id, TriggerStatus.ACTIVE)))),
+                            path(
+                                ResourceRoutes.ID,
+                                id ->
+                                    patch(
+                                        () ->
+                                            parameterMap(
+                                                query -> support.jsonBody(body -> update(caller, id, body, query)))))))));
   }
 
   private static org.apache.pekko.http.javadsl.server.PathMatcher1<String> verb(String verb) {
     return PathMatchers.segment(Pattern.compile("(.+):" + verb));
   }
 
-  private CompletionStage<HttpResponse> setStatus(String id, TriggerStatus status) {
-    return common.written(
-        catalog.ask(r -> new CatalogEntity.SetTriggerStatus(id, status, "", r), CatalogEntity.Completed.class));
+  /** Pause: editor on the trigger. Resume: that, and the service account may broadcast. */
+  private CompletionStage<HttpResponse> setStatus(Subject caller, String id, TriggerStatus status) {
+    authorizer.require(caller, Role.EDITOR, ResourceKind.TRIGGER, id);
+    CompletionStage<Void> allowed =
+        status == TriggerStatus.PAUSED
+            ? CompletableFuture.completedFuture(null)
+            : catalog
+                .ask(r -> new CatalogEntity.Get(ResourceKind.TRIGGER, id, r), CatalogEntity.Found.class)
+                .thenAccept(found -> checkActivation(((Trigger) found.resource()).definition()));
+    return common.written(allowed.thenCompose(ok ->
+        catalog.ask(r -> new CatalogEntity.SetTriggerStatus(id, status, caller.id(), r), CatalogEntity.Completed.class)));
   }
 
-  private CompletionStage<HttpResponse> update(String id, JsonNode body, Map<String, String> query) {
+  private CompletionStage<HttpResponse> update(Subject caller, String id, JsonNode body, Map<String, String> query) {
+    authorizer.require(caller, Role.EDITOR, ResourceKind.TRIGGER, id);
     Violations v = new Violations();
     JsonFields fields = JsonFields.root(body, v).allowOnly(UPDATE_FIELDS);
     String bodyId = fields.string("triggerId");
     v.check(bodyId == null || bodyId.equals(id), "triggerId", "must match the trigger id in the path");
     List<String> mask = updateMask((ObjectNode) body, query, v);
     v.throwIfAny();
-    return common.written(update(id, (ObjectNode) body, mask, 1));
+    return common.written(update(caller, id, (ObjectNode) body, mask, 1));
   }
 
   /** Merges the update into the current revision; if another write got in between, merges again. */
   private CompletionStage<CatalogEntity.Completed> update(
-      String id, ObjectNode body, List<String> mask, int attempt) {
+      Subject caller, String id, ObjectNode body, List<String> mask, int attempt) {
     return catalog
         .ask(r -> new CatalogEntity.Get(ResourceKind.TRIGGER, id, r), CatalogEntity.Found.class)
         .thenCompose(
             found -> {
               Trigger current = (Trigger) found.resource();
               TriggerDefinition merged = TriggerJson.merge(current, body, mask);
+              checkDefinition(caller, merged, current.status() == TriggerStatus.ACTIVE);
               return catalog.ask(
-                  r -> new CatalogEntity.UpdateTrigger(id, current.revision(), merged, "", r),
+                  r -> new CatalogEntity.UpdateTrigger(id, current.revision(), merged, caller.id(), r),
                   CatalogEntity.Completed.class);
             })
         .handle(
@@ -127,7 +169,7 @@ final class TriggerRoutes {
               }
               Problem problem = ApiErrors.toProblem(failure);
               if (problem.kind() == Problem.Kind.ABORTED && attempt < UPDATE_ATTEMPTS) {
-                return update(id, body, mask, attempt + 1);
+                return update(caller, id, body, mask, attempt + 1);
               }
               return CompletableFuture.<CatalogEntity.Completed>failedFuture(new ProblemException(problem));
             })

@@ -167,7 +167,26 @@ public final class ApiClient {
     gateway.putArray("websocketPaths").add("/ws").add("/other");
     String gatewayId = createInFolder("/apigateways/v1/apigateways", folder, gateway);
     String account = createInFolder("/iam/v1/serviceAccounts", folder, object());
+    grant(account, "serviceAccount", "api-gateway.websocketBroadcaster", "/resource-manager/v1/folders/" + folder);
     return new Setup(cloud, folder, registry, gatewayId, account);
+  }
+
+  /** Adds a role binding on a resource (its path, e.g. /resource-manager/v1/folders/b1g…). */
+  public void grant(String subjectId, String subjectType, String role, String resourcePath) {
+    post(resourcePath + ":updateAccessBindings", binding("ADD", subjectId, subjectType, role)).expect(200);
+  }
+
+  /** Removes a role binding from a resource. */
+  public void revoke(String subjectId, String subjectType, String role, String resourcePath) {
+    post(resourcePath + ":updateAccessBindings", binding("REMOVE", subjectId, subjectType, role)).expect(200);
+  }
+
+  private static ObjectNode binding(String action, String subjectId, String subjectType, String role) {
+    ObjectNode body = object();
+    body.putArray("accessBindingDeltas").addObject().put("action", action)
+        .putObject("accessBinding").put("roleId", role)
+        .putObject("subject").put("id", subjectId).put("type", subjectType);
+    return body;
   }
 
   public record Setup(String cloudId, String folderId, String registryId, String gatewayId, String serviceAccountId) {

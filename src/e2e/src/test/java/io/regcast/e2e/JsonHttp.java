@@ -43,6 +43,20 @@ public final class JsonHttp {
     }
   }
 
+  /** Gives {@code role} to a subject on a resource (its path, e.g. /resource-manager/v1/folders/b1g…). */
+  public void grant(String resourcePath, String subjectId, String subjectType, String role) {
+    var body = JSON.createObjectNode();
+    body.putArray("accessBindingDeltas").addObject().put("action", "ADD")
+        .putObject("accessBinding").put("roleId", role)
+        .putObject("subject").put("id", subjectId).put("type", subjectType);
+    post(resourcePath + ":updateAccessBindings", body).ok();
+  }
+
+  /** A trigger's service account may broadcast to every gateway of the folder (PRODUCT.md §6). */
+  public void allowBroadcast(String folderId, String serviceAccountId) {
+    grant("/resource-manager/v1/folders/" + folderId, serviceAccountId, "serviceAccount", "api-gateway.websocketBroadcaster");
+  }
+
   public Response get(String path) {
     return send("GET", path, BodyPublishers.noBody());
   }

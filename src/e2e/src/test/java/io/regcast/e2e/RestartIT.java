@@ -93,6 +93,7 @@ class RestartIT {
         create(api, ACCOUNTS, Map.of("folderId", folderId, "name", "e2e-robot"), referenced)
             .path("id").asText();
 
+    api.allowBroadcast(folderId, accountId);
     Map<String, Object> triggerRequest = triggerRequest(folderId, registryId, gatewayId, accountId);
     JsonNode createOp = write(api, TRIGGERS, triggerRequest);
     String triggerId = createOp.path("response").path("id").asText();

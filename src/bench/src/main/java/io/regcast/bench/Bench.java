@@ -1,0 +1,32 @@
+package io.regcast.bench;
+
+import java.util.Arrays;
+
+/**
+ * Benchmark commands: each prints figures and asserts nothing (speed and memory targets live
+ * here, never in timed unit tests).
+ *
+ * <pre>
+ * java -jar src/bench/target/regcast-bench.jar gateway --clients 1000 --messages 20000 --size 600
+ * </pre>
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    // Before anything logs: the engine's logback.xml would print every INFO line of the gateway.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-bench.xml");
+    }
+    String command = args.length == 0 ? "help" : args[0];
+    String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    switch (command) {
+      case "gateway" -> System.exit(GatewayBench.main(rest));
+      case LoadClient.COMMAND -> LoadClient.main(rest);
+      default -> {
+        System.out.println(GatewayBench.USAGE);
+        System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);
+      }
+    }
+  }
+}
