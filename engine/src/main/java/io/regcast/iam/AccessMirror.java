@@ -19,9 +19,15 @@ import org.slf4j.LoggerFactory;
 public final class AccessMirror {
   private static final Logger log = LoggerFactory.getLogger(AccessMirror.class);
   private volatile AccessView view = AccessView.EMPTY;
+  private volatile boolean loaded;
 
   public AccessView view() {
     return view;
+  }
+
+  /** Whether the catalog's data has arrived at least once. */
+  public boolean loaded() {
+    return loaded;
   }
 
   public sealed interface Command {}
@@ -51,6 +57,7 @@ public final class AccessMirror {
                           loaded -> {
                             if (loaded.access() != null) {
                               view = new AccessView(loaded.access().snapshot());
+                              this.loaded = true;
                             } else {
                               log.warn("Could not read access data from the catalog: {}", String.valueOf(loaded.failure()));
                             }

@@ -13,6 +13,8 @@ import io.regcast.iam.AccessMirror;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
+import io.regcast.model.Role;
+import io.regcast.model.Subject;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.net.InetSocketAddress;
@@ -113,15 +115,27 @@ public final class Node implements AutoCloseable {
               PathHub.create(gateway, directory, CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
               "path-hub",
               Props.empty());
+      AccessMirror access = new AccessMirror();
       TriggerEntity.init(
           system, settings.trigger(),
-          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub));
+          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub),
+          new TriggerEntity.BroadcastPermission() {
+            @Override
+            public boolean allows(String account, String gatewayId) {
+              return access.view().allows(
+                  new Subject(account, Subject.Type.SERVICE_ACCOUNT), Role.WEBSOCKET_BROADCASTER, gatewayId);
+            }
+
+            @Override
+            public boolean ready() {
+              return access.loaded();
+            }
+          });
       awaitCatalog(system);
       Bootstrap.run(system, settings, START_TIMEOUT);
       AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
           .toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      AccessMirror access = new AccessMirror();
       ActorRef<AccessMirror.Command> accessRefresher =
           system.systemActorOf(
               access.behavior(CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),

@@ -56,13 +56,39 @@ public final class TriggerEntity
   /** Tuning read from {@code regcast.trigger}. */
   public record Settings(int maxMessageBytes, Duration subscribeRetry, int snapshotEvery) {}
 
+  /**
+   * Whether a service account may broadcast to a gateway right now (PRODUCT.md §6, checked again
+   * at delivery); the node answers it from its access mirror.
+   */
+  @FunctionalInterface
+  public interface BroadcastPermission {
+    BroadcastPermission ALWAYS = (serviceAccountId, gatewayId) -> true;
+
+    boolean allows(String serviceAccountId, String gatewayId);
+
+    /** False until the node has its access data (at start): batches wait rather than drop. */
+    default boolean ready() {
+      return true;
+    }
+  }
+
+  private static final Duration NOT_READY_RETRY = Duration.ofMillis(200);
+
+  /** Batches dropped because the trigger's service account may no longer broadcast. */
+  public static final java.util.concurrent.atomic.LongAdder ACCESS_ERRORS = new java.util.concurrent.atomic.LongAdder();
+
   public static void init(
-      ActorSystem<?> system, Settings settings, Delivery.ToRegistry registries, Broadcaster broadcaster) {
+      ActorSystem<?> system,
+      Settings settings,
+      Delivery.ToRegistry registries,
+      Broadcaster broadcaster,
+      BroadcastPermission permission) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     ENTITY_KEY,
-                    ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries, broadcaster, Clock.systemUTC()))
+                    ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
+                        broadcaster, permission, Clock.systemUTC()))
                 .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -79,10 +105,22 @@ public final class TriggerEntity
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
       Clock clock) {
+    return create(triggerId, shard, settings, registries, broadcaster, BroadcastPermission.ALWAYS, clock);
+  }
+
+  public static Behavior<Command> create(
+      String triggerId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Delivery.ToRegistry registries,
+      Broadcaster broadcaster,
+      BroadcastPermission permission,
+      Clock clock) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new TriggerEntity(triggerId, ctx, timers, shard, settings, registries, broadcaster, clock)));
+                timers -> new TriggerEntity(
+                    triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, clock)));
   }
 
   // ---- protocol ----
@@ -187,7 +225,10 @@ public final class TriggerEntity
   private final Settings settings;
   private final Delivery.ToRegistry registries;
   private final Broadcaster broadcaster;
+  private final BroadcastPermission permission;
   private final Clock clock;
+  /** The last delivery found the service account unable to broadcast (logged once per change). */
+  private boolean accessDenied;
   /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
   private String subscribedTo;
   /** Configure requests answered once the new registry confirms the subscription. */
@@ -201,8 +242,10 @@ public final class TriggerEntity
       Settings settings,
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
+      BroadcastPermission permission,
       Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), triggerId));
+    this.permission = permission;
     this.triggerId = triggerId;
     this.context = context;
     this.timers = timers;
@@ -376,6 +419,10 @@ public final class TriggerEntity
     if (state.batch().isEmpty() || state.trigger() == null) {
       return Effect().noReply();
     }
+    if (!permission.ready()) {
+      timers.startSingleTimer(CutoffReached.INSTANCE, NOT_READY_RETRY);
+      return Effect().noReply();
+    }
     int size = state.trigger().definition().rule().batchSettings().size();
     List<CrEvent> batch = state.batch().subList(0, Math.min(size, state.batch().size()));
     publish(state.trigger(), batch);
@@ -410,8 +457,27 @@ public final class TriggerEntity
     return new BatchFlushed(all.size(), clock.instant());
   }
 
+  /**
+   * Renders and publishes a batch, unless the service account lost the right to broadcast: then
+   * the batch is dropped (the one documented loss), counted, and logged once until access returns.
+   */
   private void publish(Trigger trigger, List<CrEvent> events) {
     BroadcastTarget target = trigger.definition().rule().target();
+    if (!permission.allows(target.serviceAccountId(), target.gatewayId())) {
+      ACCESS_ERRORS.increment();
+      if (!accessDenied) {
+        accessDenied = true;
+        context.getLog().warn(
+            "Trigger {}: service account {} may not broadcast to gateway {} (api-gateway.websocketBroadcaster);"
+                + " its batches are dropped until the role is granted again",
+            triggerId, target.serviceAccountId(), target.gatewayId());
+      }
+      return;
+    }
+    if (accessDenied) {
+      accessDenied = false;
+      context.getLog().info("Trigger {}: service account {} may broadcast again", triggerId, target.serviceAccountId());
+    }
     PathKey path = new PathKey(target.gatewayId(), target.path());
     for (byte[] message : MessageRenderer.render(events, settings.maxMessageBytes())) {
       broadcaster.publish(path, true, message);
