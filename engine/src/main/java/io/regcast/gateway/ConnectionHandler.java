@@ -35,6 +35,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> pingTimer;
   private ScheduledFuture<?> lifetimeTimer;
   private ScheduledFuture<?> idleTimer;
+  private ScheduledFuture<?> hardClose;
   private long lastClientFrameMillis = System.currentTimeMillis();
   private boolean registered;
   /** The handshake is done: frames may be written (before that they wait in the overflow queue). */
@@ -177,9 +178,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     connection.channel
         .writeAndFlush(new CloseWebSocketFrame(code, reason))
         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-    connection.channel
-        .eventLoop()
-        .schedule(() -> connection.channel.close(), settings.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    hardClose =
+        connection.channel
+            .eventLoop()
+            .schedule(() -> connection.channel.close(), settings.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Leaves the path and the registry, stops the timers and frees what is queued (idempotent). */
@@ -254,6 +256,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     connection.closing = true;
     leave();
+    cancel(hardClose);
     ctx.fireChannelInactive();
   }
 

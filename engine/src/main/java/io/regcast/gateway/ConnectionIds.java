@@ -9,7 +9,8 @@ import java.security.SecureRandom;
 public final class ConnectionIds {
   static final int TOKEN_LENGTH = 6;
   private static final char[] ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /** One generator per thread: event loops mint ids concurrently. */
+  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(SecureRandom::new);
 
   private ConnectionIds() {}
 
@@ -31,7 +32,7 @@ public final class ConnectionIds {
   static String next(String nodeToken) {
     StringBuilder id = new StringBuilder(20).append('c').append(nodeToken);
     while (id.length() < 20) {
-      id.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
+      id.append(ALPHABET[RANDOM.get().nextInt(ALPHABET.length)]);
     }
     return id.toString();
   }

@@ -39,23 +39,31 @@ final class LocalConnections {
   void join(ConnectionHandler handler) {
     Connection c = handler.connection;
     EventLoop loop = c.channel.eventLoop();
-    byPath
-        .computeIfAbsent(new PathKey(c.gatewayId, c.path), k -> new ConcurrentHashMap<>())
-        .computeIfAbsent(loop, LoopShard::new)
-        .add(handler);
+    // compute: atomic per path against a concurrent removal of the path's last shard
+    byPath.compute(
+        new PathKey(c.gatewayId, c.path),
+        (key, shards) -> {
+          Map<EventLoop, LoopShard> present = shards == null ? new ConcurrentHashMap<>() : shards;
+          present.computeIfAbsent(loop, LoopShard::new).add(handler);
+          return present;
+        });
   }
 
   /** On the connection's event loop; idempotent. */
   void remove(ConnectionHandler handler) {
     Connection c = handler.connection;
     byId.remove(c.id, handler);
-    Map<EventLoop, LoopShard> shards = byPath.get(new PathKey(c.gatewayId, c.path));
-    if (shards != null) {
-      LoopShard shard = shards.get(c.channel.eventLoop());
-      if (shard != null) {
-        shard.remove(handler);
-      }
-    }
+    EventLoop loop = c.channel.eventLoop();
+    // A path's last connection takes its entries along (deleted gateways leave nothing behind).
+    byPath.computeIfPresent(
+        new PathKey(c.gatewayId, c.path),
+        (key, shards) -> {
+          LoopShard shard = shards.get(loop);
+          if (shard != null && shard.remove(handler)) {
+            shards.remove(loop);
+          }
+          return shards.isEmpty() ? null : shards;
+        });
   }
 
   ConnectionHandler get(String id) {
@@ -115,7 +123,8 @@ final class LocalConnections {
       members = grown;
     }
 
-    void remove(ConnectionHandler handler) {
+    /** Removes a member; true when none is left. */
+    boolean remove(ConnectionHandler handler) {
       int at = Arrays.asList(members).indexOf(handler);
       if (at >= 0) {
         ConnectionHandler[] shrunk = new ConnectionHandler[members.length - 1];
@@ -123,6 +132,7 @@ final class LocalConnections {
         System.arraycopy(members, at + 1, shrunk, at, members.length - at - 1);
         members = shrunk;
       }
+      return members.length == 0;
     }
 
     void offer(ByteBuf frame) {
