@@ -70,6 +70,17 @@ final class JsonFields {
     return value.textValue();
   }
 
+  Boolean bool(String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    if (!value.isBoolean()) {
+      return wrongType(field, "true or false");
+    }
+    return value.booleanValue();
+  }
+
   /** An int64 field: a JSON integer or a decimal string. */
   Long int64(String field) {
     JsonNode value = node.get(field);

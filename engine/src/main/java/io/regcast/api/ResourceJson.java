@@ -39,19 +39,20 @@ final class ResourceJson {
         kind.parent() == null
             ? Set.of("name", "description")
             : kind == ResourceKind.GATEWAY
-                ? Set.of(parentField, "name", "description", "websocketPaths")
+                ? Set.of(parentField, "name", "description", "websocketPaths", "requireApiKey")
                 : Set.of(parentField, "name", "description"));
     String parentId = parentField == null ? null : f.string(parentField);
     String name = f.string("name");
     String description = f.string("description");
     var paths = kind == ResourceKind.GATEWAY ? f.strings("websocketPaths") : null;
+    Boolean requireKey = kind == ResourceKind.GATEWAY ? f.bool("requireApiKey") : null;
     v.throwIfAny();
     return switch (kind) {
       case CLOUD -> new ResourceSpec.CloudSpec(name, description);
       case FOLDER -> new ResourceSpec.FolderSpec(parentId, name, description);
       case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description);
       case SERVICE_ACCOUNT -> new ResourceSpec.ServiceAccountSpec(parentId, name, description);
-      case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths);
+      case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths, Boolean.TRUE.equals(requireKey));
       case USER -> new ResourceSpec.UserSpec(name, description);
       case TRIGGER -> throw new IllegalStateException("handled above");
     };
@@ -69,6 +70,7 @@ final class ResourceJson {
     } else if (resource instanceof Gateway g) {
       writeNamed(out, g.name(), g.description());
       g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
+      out.put("requireApiKey", g.requireApiKey());
     } else {
       writeNamed(out, resource.name(), description(resource));
     }

@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 public final class GatewayDirectory {
   private static final String PREFIX = "/gateways/";
   private volatile Map<String, Set<String>> paths = Map.of();
+  private volatile Set<String> keyRequired = Set.of();
   private final String domainSuffix;
 
   public GatewayDirectory(String domain) {
@@ -23,6 +24,12 @@ public final class GatewayDirectory {
   public void replaceAll(Collection<Gateway> gateways) {
     paths = gateways.stream()
         .collect(Collectors.toUnmodifiableMap(Gateway::id, g -> Set.copyOf(g.websocketPaths())));
+    keyRequired = gateways.stream().filter(Gateway::requireApiKey).map(Gateway::id).collect(Collectors.toUnmodifiableSet());
+  }
+
+  /** Whether connecting to the gateway needs an API key. */
+  boolean requiresKey(String gatewayId) {
+    return keyRequired.contains(gatewayId);
   }
 
   public Set<PathKey> keys() {

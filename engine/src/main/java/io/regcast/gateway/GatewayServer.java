@@ -57,6 +57,12 @@ public final class GatewayServer {
   /** Binds the listener; blocks until bound (start-up only). */
   public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken)
       throws InterruptedException {
+    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL);
+  }
+
+  public static GatewayServer start(
+      GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer)
+      throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
@@ -83,7 +89,7 @@ public final class GatewayServer {
                           .addLast("aggregator", new HttpObjectAggregator(8192))
                           .addLast(
                               "handshake",
-                              new HandshakeHandler(settings, directory, self[0].connections, self[0].metrics, nodeToken));
+                              new HandshakeHandler(settings, directory, self[0].connections, self[0].metrics, nodeToken, authorizer));
                     }
                   })
               .bind(settings.host(), settings.port())

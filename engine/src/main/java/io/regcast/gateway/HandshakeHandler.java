@@ -37,6 +37,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
   private final LocalConnections connections;
   private final GatewayMetrics metrics;
   private final String nodeToken;
+  private final ConnectAuthorizer authorizer;
   private final WebSocketDecoderConfig decoderConfig;
 
   HandshakeHandler(
@@ -44,7 +45,9 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
       GatewayDirectory directory,
       LocalConnections connections,
       GatewayMetrics metrics,
-      String nodeToken) {
+      String nodeToken,
+      ConnectAuthorizer authorizer) {
+    this.authorizer = authorizer;
     this.settings = settings;
     this.directory = directory;
     this.connections = connections;
@@ -67,7 +70,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
       answer(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
       return;
     }
-    String path = new QueryStringDecoder(request.uri()).path();
+    QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+    String path = uri.path();
     Optional<PathKey> target = directory.resolve(request.headers().get(HttpHeaderNames.HOST), path);
     if (target.isEmpty()) {
       answer(ctx, HttpResponseStatus.NOT_FOUND, "no gateway WebSocket path at " + path);
@@ -83,6 +87,22 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
       return;
+    }
+    if (directory.requiresKey(target.get().gatewayId())) {
+      switch (authorizer.check(target.get().gatewayId(), secret(request, uri))) {
+        case UNAUTHENTICATED -> {
+          FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED,
+              "this gateway needs an API key: Authorization: Bearer <key>, or ?apiKey=<key>");
+          response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+          ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+          return;
+        }
+        case FORBIDDEN -> {
+          answer(ctx, HttpResponseStatus.FORBIDDEN, "this key's owner may not view gateway " + target.get().gatewayId());
+          return;
+        }
+        case ALLOWED -> { }
+      }
     }
     WebSocketServerHandshaker handshaker =
         new WebSocketServerHandshakerFactory(path, null, decoderConfig).newHandshaker(request);
@@ -115,6 +135,16 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
                 ctx.channel().close();
               }
             });
+  }
+
+  /** The key from {@code Authorization: Bearer …}, or from {@code ?apiKey=…} (browsers cannot set headers). */
+  private static String secret(FullHttpRequest request, QueryStringDecoder uri) {
+    String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return header.substring(7).trim();
+    }
+    var fromQuery = uri.parameters().get("apiKey");
+    return fromQuery == null || fromQuery.isEmpty() ? null : fromQuery.get(0);
   }
 
   private static String sourceIp(ChannelHandlerContext ctx) {

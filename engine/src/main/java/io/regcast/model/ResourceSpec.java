@@ -123,8 +123,15 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
   }
 
-  record GatewaySpec(String folderId, String name, String description, List<String> websocketPaths)
+  record GatewaySpec(
+      String folderId, String name, String description, List<String> websocketPaths, boolean requireApiKey)
       implements ResourceSpec {
+
+    /** A public gateway. */
+    public GatewaySpec(String folderId, String name, String description, List<String> websocketPaths) {
+      this(folderId, name, description, websocketPaths, false);
+    }
+
     public static final int MAX_PATHS = 100;
 
     public GatewaySpec {
@@ -154,7 +161,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
 
     public Resource toResource(String id, Instant createdAt) {
-      return new Gateway(id, folderId, name, description, websocketPaths, createdAt);
+      return new Gateway(id, folderId, name, description, websocketPaths, createdAt, requireApiKey);
     }
   }
 

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.regcast.api.AdminApi;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.broadcast.PathHub;
+import io.regcast.gateway.ConnectAuthorizer;
 import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
@@ -103,7 +104,19 @@ public final class Node implements AutoCloseable {
       CatalogEntity.init(system, settings.catalog());
       RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system));
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
-      GatewayServer gateway = GatewayServer.start(settings.gateway(), directory, Connections.localToken(system));
+      AccessMirror access = new AccessMirror();
+      GatewayServer gateway =
+          GatewayServer.start(
+              settings.gateway(), directory, Connections.localToken(system),
+              (gatewayId, secret) -> {
+                var caller = secret == null ? java.util.Optional.<Subject>empty() : access.view().authenticate(secret);
+                if (caller.isEmpty()) {
+                  return ConnectAuthorizer.Verdict.UNAUTHENTICATED;
+                }
+                return access.view().allows(caller.get(), Role.VIEWER, gatewayId)
+                    ? ConnectAuthorizer.Verdict.ALLOWED
+                    : ConnectAuthorizer.Verdict.FORBIDDEN;
+              });
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),
@@ -115,7 +128,6 @@ public final class Node implements AutoCloseable {
               PathHub.create(gateway, directory, CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
               "path-hub",
               Props.empty());
-      AccessMirror access = new AccessMirror();
       TriggerEntity.init(
           system, settings.trigger(),
           RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub),
