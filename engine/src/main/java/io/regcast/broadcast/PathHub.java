@@ -37,14 +37,17 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   public sealed interface Command {}
 
-  /** Broadcast one message to every connection on a path, on every node. */
-  public record Publish(PathKey path, boolean text, byte[] payload) implements Command {}
+  /**
+   * Broadcast one message to every connection on a path, on every node; {@code replyTo} (may be
+   * null) hears once this node's connections have it queued and the other nodes' copy is sent.
+   */
+  public record Publish(PathKey path, boolean text, byte[] payload, ActorRef<Done> replyTo) implements Command {}
 
   /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
   public record Resync(ActorRef<Done> replyTo) implements Command {}
 
-  /** What travels on a path's topic. */
-  public record BroadcastMessage(PathKey path, boolean text, byte[] payload) implements JsonSerializable {}
+  /** What travels on a path's topic; {@code origin} is the publishing node, which has delivered it already. */
+  public record BroadcastMessage(PathKey path, boolean text, byte[] payload, String origin) implements JsonSerializable {}
 
   private record Delivered(BroadcastMessage message) implements Command {}
 
@@ -75,6 +78,8 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private final ActorRef<BroadcastMessage> deliveries;
   private final Map<PathKey, ActorRef<Topic.Command<BroadcastMessage>>> topics = new HashMap<>();
   private Set<String> knownGateways = Set.of();
+  /** This node's cluster address: the origin of what it publishes. */
+  private final String self;
 
   private PathHub(
       ActorContext<Command> context,
@@ -90,6 +95,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     this.catalog = catalog;
     this.askTimeout = askTimeout;
     this.deliveries = context.messageAdapter(BroadcastMessage.class, Delivered::new);
+    this.self = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().uniqueAddress().toString();
     ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic =
         context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
     gatewayTopic.tell(
@@ -109,19 +115,28 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         .build();
   }
 
+  /**
+   * This node's connections get the message at once (not through the topic, so the publisher
+   * learns when they have it); the topic carries it to the other nodes. A path this node does not
+   * know yet (a gateway created a moment ago elsewhere) still gets its topic; the next re-read
+   * drops it if the path does not exist.
+   */
   private Behavior<Command> onPublish(Publish publish) {
-    // A path this node does not know yet (a gateway created a moment ago on another node) still
-    // gets its topic: the other nodes' subscribers receive the message; the next re-read drops
-    // the topic if the path really does not exist.
+    server.broadcast(publish.path(), publish.text(), publish.payload());
     topics
         .computeIfAbsent(publish.path(), this::subscribe)
-        .tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload())));
+        .tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload(), self)));
+    if (publish.replyTo() != null) {
+      publish.replyTo().tell(Done.getInstance());
+    }
     return this;
   }
 
   private Behavior<Command> onDelivered(Delivered delivered) {
     BroadcastMessage m = delivered.message();
-    server.broadcast(m.path(), m.text(), m.payload());
+    if (!self.equals(m.origin())) {
+      server.broadcast(m.path(), m.text(), m.payload());
+    }
     return this;
   }
 

@@ -130,7 +130,7 @@ public final class Node implements AutoCloseable {
               Props.empty());
       TriggerEntity.init(
           system, settings.trigger(),
-          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(hub),
+          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(system, hub, settings.http().askTimeout()),
           new TriggerEntity.BroadcastPermission() {
             @Override
             public boolean allows(String account, String gatewayId) {

@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,7 +45,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * registry are dropped, the rest pass the filter (or are dropped while paused) and join the open
  * batch — persisted, with the time the batch opened, then acknowledged. A batch is sent when it
  * holds {@code size} events or {@code cutoff} after it opened: rendered once, published to the
- * gateway path, then its flush persisted (at least once: a crash between the two sends it again).
+ * gateway path, and recorded as sent only once this node's connections have it queued and it has
+ * left for the other nodes (at least once: a crash before the record sends it again).
  * On recovery the cutoff timer is re-armed from the stored opening time. Pausing, deleting and
  * changing the target or the batching flush the open batch first (to the old target).
  */
@@ -148,6 +152,8 @@ public final class TriggerEntity
     INSTANCE
   }
 
+  private record BatchSent(String firstEventId, int count, Throwable failure) implements Command {}
+
   private enum Resubscribe implements Command {
     INSTANCE
   }
@@ -227,6 +233,8 @@ public final class TriggerEntity
   private final Broadcaster broadcaster;
   private final BroadcastPermission permission;
   private final Clock clock;
+  /** A batch is being sent and not yet recorded: no second one starts meanwhile. */
+  private boolean sending;
   /** The last delivery found the service account unable to broadcast (logged once per change). */
   private boolean accessDenied;
   /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
@@ -294,6 +302,7 @@ public final class TriggerEntity
             && state.batch().size() >= state.trigger().definition().rule().batchSettings().size()
             ? flush(state) : Effect().noReply())
         .onCommand(SubscriptionChanged.class, this::onSubscriptionChanged)
+        .onCommand(BatchSent.class, this::onBatchSent)
         .onCommand(Resubscribe.class, (state, r) -> {
           subscribe(state);
           return Effect().noReply();
@@ -423,11 +432,43 @@ public final class TriggerEntity
       timers.startSingleTimer(CutoffReached.INSTANCE, NOT_READY_RETRY);
       return Effect().noReply();
     }
+    if (sending) {
+      return Effect().noReply(); // the batch in flight is recorded first; what follows then goes
+    }
     int size = state.trigger().definition().rule().batchSettings().size();
-    List<CrEvent> batch = state.batch().subList(0, Math.min(size, state.batch().size()));
-    publish(state.trigger(), batch);
+    List<CrEvent> batch = List.copyOf(state.batch().subList(0, Math.min(size, state.batch().size())));
+    CompletableFuture<Done> sent = publishConfirmed(state.trigger(), batch).toCompletableFuture();
+    if (sent.isDone() && !sent.isCompletedExceptionally()) {
+      return recordSent(batch.size()); // confirmed already (e.g. dropped for lack of access)
+    }
+    sending = true;
+    context.pipeToSelf(sent, (done, failure) -> new BatchSent(batch.get(0).eventId(), batch.size(), failure));
+    return Effect().noReply();
+  }
+
+  /**
+   * The batch reached this node's connections and left for the others: only now is it recorded as
+   * sent, so a crash before that sends it again (at least once).
+   */
+  private ReplyEffect<Event, State> onBatchSent(State state, BatchSent sent) {
+    sending = false;
+    boolean stillOpen = !state.removed() && state.batch().size() >= sent.count()
+        && state.batch().get(0).eventId().equals(sent.firstEventId());
+    if (!stillOpen) {
+      return Effect().noReply(); // a pause, update or delete sent it meanwhile
+    }
+    if (sent.failure() != null) {
+      context.getLog().warn("Trigger {}: a batch was not confirmed sent ({}); sending it again", triggerId,
+          sent.failure().toString());
+      timers.startSingleTimer(CutoffReached.INSTANCE, NOT_READY_RETRY);
+      return Effect().noReply();
+    }
+    return recordSent(sent.count());
+  }
+
+  private ReplyEffect<Event, State> recordSent(int count) {
     return Effect()
-        .persist(new BatchFlushed(batch.size(), clock.instant()))
+        .persist(new BatchFlushed(count, clock.instant()))
         .thenRun(s -> {
           // What is left is a new batch, opened now: its cutoff starts over.
           timers.cancel(CutoffReached.INSTANCE);
@@ -457,11 +498,22 @@ public final class TriggerEntity
     return new BatchFlushed(all.size(), clock.instant());
   }
 
-  /**
-   * Renders and publishes a batch, unless the service account lost the right to broadcast: then
-   * the batch is dropped (the one documented loss), counted, and logged once until access returns.
-   */
+  private CompletionStage<Done> publishConfirmed(Trigger trigger, List<CrEvent> events) {
+    List<CompletableFuture<Done>> sent = new ArrayList<>();
+    publish(trigger, events, (path, message) -> sent.add(broadcaster.publishConfirmed(path, true, message).toCompletableFuture()));
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> Done.getInstance());
+  }
+
   private void publish(Trigger trigger, List<CrEvent> events) {
+    publish(trigger, events, (path, message) -> broadcaster.publish(path, true, message));
+  }
+
+  /**
+   * Renders a batch and hands each message to {@code send}, unless the service account lost the
+   * right to broadcast: then the batch is dropped (the one documented loss), counted, and logged
+   * once until access returns.
+   */
+  private void publish(Trigger trigger, List<CrEvent> events, java.util.function.BiConsumer<PathKey, byte[]> send) {
     BroadcastTarget target = trigger.definition().rule().target();
     if (!permission.allows(target.serviceAccountId(), target.gatewayId())) {
       ACCESS_ERRORS.increment();
@@ -480,7 +532,7 @@ public final class TriggerEntity
     }
     PathKey path = new PathKey(target.gatewayId(), target.path());
     for (byte[] message : MessageRenderer.render(events, settings.maxMessageBytes())) {
-      broadcaster.publish(path, true, message);
+      send.accept(path, message);
     }
   }
 

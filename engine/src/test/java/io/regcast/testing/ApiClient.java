@@ -20,17 +20,26 @@ public final class ApiClient {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
-  private final String key;
+  private final String authorization;
 
   /** A client that sends {@code key} as its API key (null: none). */
   public ApiClient(String base, String key) {
+    this(base, key == null ? null : "Bearer " + key, true);
+  }
+
+  private ApiClient(String base, String authorization, boolean verbatim) {
     this.base = base;
-    this.key = key;
+    this.authorization = authorization;
   }
 
   /** The same server, another key (null: none). */
   public ApiClient withKey(String otherKey) {
     return new ApiClient(base, otherKey);
+  }
+
+  /** The same server, sending {@code headerValue} verbatim as the Authorization header (null: none). */
+  public ApiClient withAuthorization(String headerValue) {
+    return new ApiClient(base, headerValue, true);
   }
 
   public String base() {
@@ -97,8 +106,8 @@ public final class ApiClient {
 
   private HttpRequest.Builder request(String path) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path));
-    if (key != null) {
-      builder.header("Authorization", "Bearer " + key);
+    if (authorization != null) {
+      builder.header("Authorization", authorization);
     }
     return builder;
   }
