@@ -45,9 +45,9 @@ public final class AdminApi {
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
     ApiSupport support = new ApiSupport(settings.http(), settings.api());
     Authorizer authorizer = new Authorizer(services.access());
-    IamRoutes iam = new IamRoutes(catalog, support, authorizer);
     // Every write refreshes this node's access data before answering: the caller sees its change.
     Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services, timeout, op);
+    IamRoutes iam = new IamRoutes(catalog, support, authorizer, () -> refresh(system, services, timeout, null));
     List<Route> routes = new ArrayList<>();
     for (var kind : List.of(
         new Base(ResourceKind.CLOUD, "resource-manager/v1/clouds"),

@@ -43,10 +43,16 @@ final class IamRoutes {
   private final ApiSupport support;
   private final Authorizer authorizer;
 
-  IamRoutes(CatalogClient catalog, ApiSupport support, Authorizer authorizer) {
+  private final java.util.function.Supplier<CompletionStage<?>> refreshAccess;
+
+  /** @param refreshAccess brings this node's access data up to date (after a key change) */
+  IamRoutes(
+      CatalogClient catalog, ApiSupport support, Authorizer authorizer,
+      java.util.function.Supplier<CompletionStage<?>> refreshAccess) {
     this.catalog = catalog;
     this.support = support;
     this.authorizer = authorizer;
+    this.refreshAccess = refreshAccess;
   }
 
   /**
@@ -81,7 +87,8 @@ final class IamRoutes {
                                     delete(() -> respond(() -> key(caller, id)
                                         .thenCompose(key -> catalog.ask(
                                             r -> new CatalogEntity.DeleteApiKey(id, r), CatalogEntity.KeyFound.class))
-                                        .thenApply(found -> ApiJson.ok(ResourceJson.NODES.objectNode())))))))));
+                                        .thenCompose(found -> refreshAccess.get())
+                                        .thenApply(done -> ApiJson.ok(ResourceJson.NODES.objectNode())))))))));
   }
 
   /** A key the caller may manage. */
@@ -140,12 +147,12 @@ final class IamRoutes {
     return catalog
         .ask(r -> new CatalogEntity.CreateApiKey(subject, description == null ? "" : description,
             ApiKeySecrets.hash(secret), r), CatalogEntity.KeyCreated.class)
-        .thenApply(created -> {
+        .thenCompose(created -> refreshAccess.get().thenApply(done -> {
           ObjectNode out = ResourceJson.NODES.objectNode();
           out.set("apiKey", write(created.key()));
           out.put("secret", secret);
           return ApiJson.ok(out);
-        });
+        }));
   }
 
   private CompletionStage<HttpResponse> listKeys(Subject caller, Map<String, String> query) {

@@ -109,8 +109,9 @@ final class TriggerRoutes {
                 Authorizer.caller(
                     caller ->
                         concat(
-                            path(verb("pause"), id -> post(() -> respond(() -> setStatus(caller, id, TriggerStatus.PAUSED)))),
-                            path(verb("resume"), id -> post(() -> respond(() -> setStatus(caller, id, TriggerStatus.ACTIVE)))),
+                            // the body (empty or {}) is read so that the connection stays usable
+                            path(verb("pause"), id -> post(() -> support.jsonBody(body -> setStatus(caller, id, TriggerStatus.PAUSED)))),
+                            path(verb("resume"), id -> post(() -> support.jsonBody(body -> setStatus(caller, id, TriggerStatus.ACTIVE)))),
                             path(
                                 ResourceRoutes.ID,
                                 id ->
