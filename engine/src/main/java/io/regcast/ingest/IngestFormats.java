@@ -41,15 +41,8 @@ public final class IngestFormats {
    */
   public static List<RegistryOp> distributionEnvelope(JsonNode body, TraceContext trace) {
     Violations v = new Violations();
-    JsonNode events = eventsOf(body, v);
     List<RegistryOp> ops = new ArrayList<>();
-    for (int i = 0; i < events.size(); i++) {
-      Violations at = v.under("events[" + i + "]");
-      JsonNode e = events.get(i);
-      if (!e.isObject()) {
-        at.add("", "must be an object");
-        continue;
-      }
+    forEachEvent(body, v, (e, at) -> {
       String action = text(e, "action");
       JsonNode target = e.get("target");
       boolean manifestPush =
@@ -58,13 +51,13 @@ public final class IngestFormats {
                   || String.valueOf(text(target, "url")).contains("/manifests/"));
       boolean delete = "delete".equals(action);
       if (!manifestPush && !delete) {
-        continue; // blob pushes, pulls, mounts: nothing happened to an image
+        return; // blob pushes, pulls, mounts: nothing happened to an image
       }
       String id = required(at, e, "id");
       Instant timestamp = timestamp(at, e, "timestamp");
       if (target == null || !target.isObject()) {
         at.add("target", "is required");
-        continue;
+        return;
       }
       Violations t = at.under("target");
       String repository = repository(t, target, "repository");
@@ -87,7 +80,7 @@ public final class IngestFormats {
           ops.add(new RegistryOp.TagDeleted(id, timestamp, repository, tag, trace));
         }
       }
-    }
+    });
     v.throwIfAny();
     return ops;
   }
@@ -99,16 +92,9 @@ public final class IngestFormats {
    */
   public static List<RegistryOp> nativeEvents(JsonNode body, String registryId, TraceContext trace, Instant now) {
     Violations v = new Violations();
-    JsonNode events = eventsOf(body, v);
     List<RegistryOp> ops = new ArrayList<>();
     Set<String> known = Set.of("eventType", "repositoryName", "imageDigest", "tag", "eventId", "createdAt");
-    for (int i = 0; i < events.size(); i++) {
-      Violations at = v.under("events[" + i + "]");
-      JsonNode e = events.get(i);
-      if (!e.isObject()) {
-        at.add("", "must be an object");
-        continue;
-      }
+    forEachEvent(body, v, (e, at) -> {
       e.fieldNames().forEachRemaining(f -> at.check(known.contains(f), f, "is not a known field (known: " + String.join(", ", known.stream().sorted().toList()) + ")"));
       String typeName = required(at, e, "eventType");
       EventType type = typeName == null ? null : eventType(typeName);
@@ -135,9 +121,23 @@ public final class IngestFormats {
         String eventTag = type == EventType.DELETE_IMAGE || tag == null ? "" : tag;
         ops.add(new RegistryOp.Native(id, createdAt, type, repository, digest, eventTag, trace));
       }
-    }
+    });
     v.throwIfAny();
     return ops;
+  }
+
+  /** Reads each event object of {@code {"events":[…]}} with its own violations' prefix. */
+  private static void forEachEvent(JsonNode body, Violations v, java.util.function.BiConsumer<JsonNode, Violations> read) {
+    JsonNode events = eventsOf(body, v);
+    for (int i = 0; i < events.size(); i++) {
+      Violations at = v.under("events[" + i + "]");
+      JsonNode e = events.get(i);
+      if (e.isObject()) {
+        read.accept(e, at);
+      } else {
+        at.add("", "must be an object");
+      }
+    }
   }
 
   private static EventType eventType(String name) {
