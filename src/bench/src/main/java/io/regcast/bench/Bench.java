@@ -8,6 +8,7 @@ import java.util.Arrays;
  *
  * <pre>
  * java -jar src/bench/target/regcast-bench.jar gateway --clients 1000 --messages 20000 --size 600
+ * java -jar src/bench/target/regcast-bench.jar ingest
  * </pre>
  */
 public final class Bench {
@@ -22,9 +23,11 @@ public final class Bench {
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
       case "gateway" -> System.exit(GatewayBench.main(rest));
+      case "ingest" -> System.exit(IngestBench.main(rest));
       case LoadClient.COMMAND -> LoadClient.main(rest);
       default -> {
         System.out.println(GatewayBench.USAGE);
+        System.out.println(IngestBench.USAGE);
         System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);
       }
     }

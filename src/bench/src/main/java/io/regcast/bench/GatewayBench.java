@@ -510,7 +510,7 @@ final class GatewayBench {
     return "?";
   }
 
-  private static String cpusOnline() {
+  static String cpusOnline() {
     try {
       return Files.readString(Path.of("/sys/devices/system/cpu/online")).trim();
     } catch (IOException | RuntimeException e) {
@@ -518,7 +518,7 @@ final class GatewayBench {
     }
   }
 
-  private static Optional<String> onPath(String program) {
+  static Optional<String> onPath(String program) {
     String path = System.getenv("PATH");
     if (path == null) {
       return Optional.empty();
@@ -532,7 +532,7 @@ final class GatewayBench {
     return Optional.empty();
   }
 
-  private static String javaBin() {
+  static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 

@@ -37,4 +37,13 @@ final class ProcessCpu {
     }
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
+
+  /**
+   * CPU time of a whole process (every thread, ended ones included; on Linux from
+   * {@code /proc/PID/stat}, in clock ticks of 10 ms), in nanoseconds; -1 if unknown. Good for
+   * phases of seconds, e.g. a separate node JVM, or this JVM when it starts and ends threads.
+   */
+  static long nanosOf(ProcessHandle process) {
+    return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+  }
 }
