@@ -1,5 +1,9 @@
 package io.regcast.model;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 
 /**
@@ -22,29 +26,43 @@ public final class Ids {
   }
 
   /**
-   * A deterministic id: {@code prefix} + 17 characters of a SHA-256 of the parts, so the same
-   * event or image gets the same id however and however often it is derived.
+   * A deterministic id: {@code prefix} + characters of a SHA-256 of the parts (20 in all), so the
+   * same event or image gets the same id however and however often it is derived. On the ingest
+   * path: two per event, so no BigInteger and no digest lookup per call.
    */
   public static String derived(String prefix, String... parts) {
-    try {
-      var sha = java.security.MessageDigest.getInstance("SHA-256");
-      for (String part : parts) {
-        sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-      }
-      var number = new java.math.BigInteger(1, sha.digest());
-      StringBuilder id = new StringBuilder(20).append(prefix);
-      var base = java.math.BigInteger.valueOf(ALPHABET.length);
-      while (id.length() < 20) {
-        var qr = number.divideAndRemainder(base);
-        id.append(ALPHABET[qr[1].intValue()]);
-        number = qr[0];
-      }
-      return id.toString();
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    MessageDigest sha = SHA256.get();
+    for (String part : parts) {
+      sha.update(part.getBytes(StandardCharsets.UTF_8));
+      sha.update((byte) 0);
     }
+    ByteBuffer hash = ByteBuffer.wrap(sha.digest());
+    long high = hash.getLong();
+    long low = hash.getLong();
+    StringBuilder id = new StringBuilder(20).append(prefix);
+    while (id.length() < 20) {
+      // 12 base-36 digits from the first 64 bits (36^12 < 2^64), the rest from the next 64
+      boolean fromHigh = id.length() < prefix.length() + 12;
+      long value = fromHigh ? high : low;
+      id.append(ALPHABET[(int) Long.remainderUnsigned(value, ALPHABET.length)]);
+      if (fromHigh) {
+        high = Long.divideUnsigned(high, ALPHABET.length);
+      } else {
+        low = Long.divideUnsigned(low, ALPHABET.length);
+      }
+    }
+    return id.toString();
   }
+
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+          });
 
   /** Checks a reference to another resource: present and at most 50 characters. */
   public static void checkReference(Violations v, String field, String id) {
