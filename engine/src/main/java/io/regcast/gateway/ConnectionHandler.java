@@ -49,19 +49,22 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     this.metrics = metrics;
   }
 
-  /** On the event loop, as the 101 response is written: the connections API can find it. */
+  /**
+   * On the event loop, as the 101 response is written: the connections API finds it, and its
+   * path's messages reach it from now on (they wait in its queue until the 101 is out).
+   */
   void registered() {
     registered = true;
     connections.register(this);
+    connections.join(this);
   }
 
-  /** On the event loop, once the 101 response is written: join the path and start the timers. */
+  /** On the event loop, once the 101 response is written: send what waited, start the timers. */
   void opened() {
     if (!connection.channel.isActive()) {
       return;
     }
     open = true;
-    connections.join(this);
     drainOverflow();
     metrics.connectionsOpened.increment();
     var loop = connection.channel.eventLoop();

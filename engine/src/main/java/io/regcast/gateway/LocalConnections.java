@@ -35,7 +35,7 @@ final class LocalConnections {
     byId.put(handler.connection.id, handler);
   }
 
-  /** On the connection's event loop, once its handshake is done: it receives its path's messages. */
+  /** On the connection's event loop, with {@link #register}: it receives its path's messages. */
   void join(ConnectionHandler handler) {
     Connection c = handler.connection;
     EventLoop loop = c.channel.eventLoop();

@@ -1,0 +1,388 @@
+package io.regcast.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real CNCF Distribution registry ({@link RegistryProcess}: Debian's docker-registry 2.8) drives
+ * a regcast node ({@link NodeProcess}) through its webhook notifications; images are built with
+ * umoci and pushed, copied and deleted with skopeo, and the trigger's messages are read by
+ * WebSocket clients ({@link BroadcastClient}).
+ *
+ * <p>One node and one registry serve the class. The trigger takes all four event types with
+ * batches of one event, so each event is one message. Each scenario uses its own repository, and
+ * "nothing more" is proven with a sentinel: a new tag pushed to {@code sync/sentinel} after the
+ * scenario must be the very next event (the registry sends its events in order, one FIFO per
+ * endpoint, and a trigger keeps that order). Before each scenario the same sentinel drains
+ * whatever an earlier scenario may have left.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealRegistryIT {
+  private static final String CLOUDS = "/resource-manager/v1/clouds";
+  private static final String FOLDERS = "/resource-manager/v1/folders";
+  private static final String REGISTRIES = "/container-registry/v1/registries";
+  private static final String GATEWAYS = "/apigateways/v1/apigateways";
+  private static final String ACCOUNTS = "/iam/v1/serviceAccounts";
+  private static final String USERS = "/iam/v1/users";
+  private static final String API_KEYS = "/iam/v1/apiKeys";
+  private static final String TRIGGERS = "/triggers/v1/triggers";
+  private static final String CONNECTIONS = "/apigateways/websocket/v1/connections/";
+  private static final String PATH = "/ws";
+  private static final String OTHER_PATH = "/other";
+  private static final String TYPE_PREFIX = "yandex.cloud.events.containerregistry.";
+  private static final List<String> ALL_TYPES =
+      List.of(
+          "CONTAINER_REGISTRY_EVENT_TYPE_CREATE_IMAGE",
+          "CONTAINER_REGISTRY_EVENT_TYPE_DELETE_IMAGE",
+          "CONTAINER_REGISTRY_EVENT_TYPE_CREATE_IMAGE_TAG",
+          "CONTAINER_REGISTRY_EVENT_TYPE_DELETE_IMAGE_TAG");
+  private static final String SENTINEL = "sync/sentinel";
+  /** For one message that is due, a connection to register, the registry to answer. */
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  @TempDir static Path dir;
+
+  private static NodeProcess node;
+  private static RegistryProcess registry;
+  private static JsonHttp api;
+  private static String cloudId;
+  private static String folderId;
+  private static String registryId;
+  private static String gatewayId;
+  private static BroadcastClient client;
+  private static BroadcastClient otherClient;
+  private static String otherConnectionId;
+  private static Path images;
+  private static RegistryProcess.Manifest sentinelManifest;
+  private static final AtomicInteger marks = new AtomicInteger();
+
+  @BeforeAll
+  static void startNodeAndRegistry() throws Exception {
+    long started = System.nanoTime();
+    node = new NodeProcess("real-registry", dir.resolve("node")).start();
+    api = new JsonHttp(node.baseUrl());
+    cloudId = created(api.post(CLOUDS, Map.of("name", "real-cloud")));
+    folderId = created(api.post(FOLDERS, Map.of("cloudId", cloudId, "name", "real-folder")));
+    registryId = created(api.post(REGISTRIES, Map.of("folderId", folderId, "name", "real-registry")));
+    gatewayId =
+        created(
+            api.post(
+                GATEWAYS,
+                Map.of("folderId", folderId, "name", "real-gateway", "websocketPaths", List.of(PATH, OTHER_PATH))));
+    String account = created(api.post(ACCOUNTS, Map.of("folderId", folderId, "name", "real-robot")));
+    api.allowBroadcast(folderId, account);
+    Map<String, Object> rule =
+        Map.of(
+            "eventType", ALL_TYPES,
+            "registryId", registryId,
+            "batchSettings", Map.of("size", 1, "cutoff", "1s"),
+            "gatewayWebsocketBroadcast", Map.of("gatewayId", gatewayId, "path", PATH, "serviceAccountId", account));
+    created(
+        api.post(
+            TRIGGERS, Map.of("folderId", folderId, "name", "real-trigger", "rule", Map.of("containerRegistry", rule))));
+
+    // The registry's own identity: a user with an API key, allowed to push to this registry only.
+    String user = created(api.post(USERS, Map.of("name", "real-registry-pusher")));
+    JsonNode issued = api.post(API_KEYS, Map.of("userId", user, "description", "docker-registry")).ok();
+    String secret = issued.has("secret") ? issued.path("secret").asText() : issued.path("response").path("secret").asText();
+    assertFalse(secret.isEmpty(), () -> "no secret in " + issued);
+    api.grant(REGISTRIES + "/" + registryId, user, "userAccount", "container-registry.images.pusher");
+
+    registry =
+        new RegistryProcess("docker-registry", dir.resolve("registry"))
+            .start(node.baseUrl().resolve(REGISTRIES + "/" + registryId + "/notifications"), secret);
+
+    images = java.nio.file.Files.createDirectories(dir.resolve("images"));
+    RegistryProcess.buildImage(images, "a", "image a");
+    RegistryProcess.buildImage(images, "b", "image b");
+
+    URI base = URI.create("ws://127.0.0.1:" + node.gatewayUrl().getPort() + "/gateways/" + gatewayId);
+    client = BroadcastClient.connect("client on " + PATH, URI.create(base + PATH), userAgent(), WAIT);
+    otherClient = BroadcastClient.connect("client on " + OTHER_PATH, URI.create(base + OTHER_PATH), userAgent(), WAIT);
+    awaitConnectionId(client);
+    otherConnectionId = awaitConnectionId(otherClient);
+
+    push("a", SENTINEL, "s0");
+    sentinelManifest = registry.manifest(SENTINEL, "s0");
+    sync(); // the sentinel's own CreateImage + CreateImageTag, and anything else so far
+    System.out.printf(
+        "[real registry] node %s, docker-registry at %s, trigger path ready in %d ms%n",
+        node.baseUrl(), registry.baseUrl(), ms(System.nanoTime() - started));
+  }
+
+  @AfterAll
+  static void stopEverything() throws Exception {
+    try {
+      if (client != null) {
+        client.close();
+      }
+      if (otherClient != null) {
+        otherClient.close();
+      }
+    } finally {
+      try {
+        if (registry != null) {
+          registry.close();
+        }
+      } finally {
+        if (node != null) {
+          node.close();
+        }
+      }
+    }
+  }
+
+  /** Whatever an earlier scenario left (a failed one) is read and dropped. */
+  @BeforeEach
+  void drain() throws Exception {
+    sync();
+  }
+
+  // ---- scenarios ----
+
+  @Test
+  @Order(1)
+  void pushingANewImageWithATagSendsCreateImageAndCreateImageTagAndNothingToAnotherPath() throws Exception {
+    String repo = "demo/hello";
+    long t = System.nanoTime();
+    push("a", repo, "v1");
+    String d = registry.digest(repo, "v1");
+    List<JsonNode> got = next(2);
+    long took = ms(System.nanoTime() - t);
+    assertEvents(List.of(ev("CreateImage", repo, "v1", d), ev("CreateImageTag", repo, "v1", d)), got);
+    assertEquals(
+        got.get(0).path("details").path("image_id").asText(),
+        got.get(1).path("details").path("image_id").asText(),
+        "one image, one image_id");
+    assertNothingMore();
+    assertNothingOnTheOtherPath();
+    System.out.printf("[real registry 1] push %s:v1 → CreateImage + CreateImageTag %s in %d ms%n", repo, d, took);
+  }
+
+  @Test
+  @Order(2)
+  void copyingAKnownImageToANewTagSendsOnlyCreateImageTag() throws Exception {
+    String repo = "s2/hello";
+    push("a", repo, "v1");
+    String d = registry.digest(repo, "v1");
+    assertEvents(List.of(ev("CreateImage", repo, "v1", d), ev("CreateImageTag", repo, "v1", d)), next(2));
+
+    long t = System.nanoTime();
+    RegistryProcess.skopeo(
+        "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+        registry.docker(repo + ":v1"), registry.docker(repo + ":latest"));
+    List<JsonNode> got = next(1);
+    long took = ms(System.nanoTime() - t);
+    assertEquals(d, registry.digest(repo, "latest"));
+    assertEvents(List.of(ev("CreateImageTag", repo, "latest", d)), got);
+    assertNothingMore();
+    System.out.printf("[real registry 2] copy %s:v1 → :latest → CreateImageTag only, in %d ms%n", repo, took);
+  }
+
+  @Test
+  @Order(3)
+  void pushingAnotherImageUnderATagMovesTheTag() throws Exception {
+    String repo = "s3/hello";
+    push("a", repo, "v1");
+    String old = registry.digest(repo, "v1");
+    assertEvents(List.of(ev("CreateImage", repo, "v1", old), ev("CreateImageTag", repo, "v1", old)), next(2));
+
+    long t = System.nanoTime();
+    push("b", repo, "v1");
+    String moved = registry.digest(repo, "v1");
+    assertNotEquals(old, moved, "image b is another image");
+    List<JsonNode> got = next(3);
+    long took = ms(System.nanoTime() - t);
+    assertEvents(
+        List.of(
+            ev("CreateImage", repo, "v1", moved),
+            ev("DeleteImageTag", repo, "v1", old),
+            ev("CreateImageTag", repo, "v1", moved)),
+        got);
+    assertNothingMore();
+    System.out.printf(
+        "[real registry 3] push another image as %s:v1 → CreateImage, DeleteImageTag (old), CreateImageTag in %d ms%n",
+        repo, took);
+  }
+
+  @Test
+  @Order(4)
+  void deletingAnImageWithTwoTagsSendsDeleteImageAndTwoDeleteImageTags() throws Exception {
+    String repo = "s4/hello";
+    push("a", repo, "v1");
+    String d = registry.digest(repo, "v1");
+    RegistryProcess.skopeo(
+        "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+        registry.docker(repo + ":v1"), registry.docker(repo + ":latest"));
+    assertEvents(
+        List.of(ev("CreateImage", repo, "v1", d), ev("CreateImageTag", repo, "v1", d), ev("CreateImageTag", repo, "latest", d)),
+        next(3));
+
+    long t = System.nanoTime();
+    RegistryProcess.skopeo("delete", "--tls-verify=false", registry.docker(repo + "@" + d));
+    List<JsonNode> got = next(3);
+    long took = ms(System.nanoTime() - t);
+    assertEvents(
+        List.of(ev("DeleteImage", repo, "", d), ev("DeleteImageTag", repo, "v1", d), ev("DeleteImageTag", repo, "latest", d)),
+        got);
+    // The registry follows its manifest delete with a tag delete per tag: they must add nothing.
+    assertNothingMore();
+    System.out.printf(
+        "[real registry 4] skopeo delete %s@%s (tags v1, latest) → DeleteImage + 2 DeleteImageTag in %d ms%n",
+        repo, d, took);
+  }
+
+  // ---- helpers ----
+
+  /** skopeo copy of the OCI layout's image {@code image} to {@code repo:tag} in the registry. */
+  private static void push(String image, String repo, String tag) throws Exception {
+    RegistryProcess.skopeo(
+        "copy", "--dest-tls-verify=false",
+        "oci:" + images.resolve("oci").toAbsolutePath() + ":" + image, registry.docker(repo + ":" + tag));
+  }
+
+  /** [type without prefix, repository_name, tag, image_digest]. */
+  private static List<String> ev(String type, String repo, String tag, String digest) {
+    return List.of(type, registryId + "/" + repo, tag, digest);
+  }
+
+  private static List<String> view(JsonNode event) {
+    String type = event.path("event_metadata").path("event_type").asText();
+    return List.of(
+        type.startsWith(TYPE_PREFIX) ? type.substring(TYPE_PREFIX.length()) : type,
+        event.path("details").path("repository_name").asText(),
+        event.path("details").path("tag").asText(),
+        event.path("details").path("image_digest").asText());
+  }
+
+  /** The next {@code n} messages on the trigger's path, one event each (batches of one). */
+  private static List<JsonNode> next(int n) throws InterruptedException {
+    List<JsonNode> events = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      BroadcastClient.Message m;
+      try {
+        m = client.next(WAIT);
+      } catch (AssertionError e) {
+        throw new AssertionError(
+            "message " + (i + 1) + " of " + n + " did not come; got so far " + events.stream().map(RealRegistryIT::view).toList()
+                + "\n--- registry output ---\n" + tail(registry.output()), e);
+      }
+      assertEquals(1, m.events().size(), () -> "a batch of one event: " + m.text());
+      events.add(m.events().get(0));
+    }
+    return events;
+  }
+
+  private static void assertEvents(List<List<String>> expected, List<JsonNode> got) {
+    List<List<String>> seen = got.stream().map(RealRegistryIT::view).toList();
+    assertEquals(expected, seen, () -> "events: " + got);
+    Set<String> ids = new HashSet<>();
+    for (JsonNode event : got) {
+      assertTrue(ids.add(event.path("event_metadata").path("event_id").asText()), () -> "distinct event ids: " + got);
+      assertEquals(registryId, event.path("details").path("registry_id").asText(), event::toString);
+      assertEquals(folderId, event.path("event_metadata").path("folder_id").asText(), event::toString);
+      assertEquals(cloudId, event.path("event_metadata").path("cloud_id").asText(), event::toString);
+      assertFalse(event.path("details").path("image_id").asText().isEmpty(), event::toString);
+    }
+  }
+
+  /**
+   * PUTs the sentinel manifest under a new tag and reads the trigger's path up to its
+   * CreateImageTag; returns the events that came before it.
+   */
+  private static List<JsonNode> sync() throws Exception {
+    String tag = "mark-" + marks.incrementAndGet();
+    registry.putManifest(SENTINEL, tag, sentinelManifest);
+    List<JsonNode> before = new ArrayList<>();
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      BroadcastClient.Message m = client.next(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
+      for (JsonNode event : m.events()) {
+        List<String> v = view(event);
+        if (v.get(0).equals("CreateImageTag") && v.get(1).equals(registryId + "/" + SENTINEL) && v.get(2).equals(tag)) {
+          return before;
+        }
+        before.add(event);
+      }
+    }
+  }
+
+  /** Nothing arrives on the trigger's path before the sentinel pushed now. */
+  private static void assertNothingMore() throws Exception {
+    List<JsonNode> extra = sync();
+    assertEquals(List.of(), extra.stream().map(RealRegistryIT::view).toList(), () -> "more arrived: " + extra);
+  }
+
+  /** The other path's client gets a marker sent to it now as its first message. */
+  private static void assertNothingOnTheOtherPath() throws Exception {
+    String marker = "marker-" + UUID.randomUUID();
+    api.post(
+            CONNECTIONS + otherConnectionId + ":send",
+            Map.of("data", Base64.getEncoder().encodeToString(marker.getBytes(StandardCharsets.UTF_8))))
+        .ok();
+    BroadcastClient.Message m = otherClient.next(WAIT);
+    assertEquals(marker, m.text(), "a message arrived on " + OTHER_PATH + " before the marker");
+    assertEquals(1, otherClient.messages().size(), () -> "messages on " + OTHER_PATH + ": " + otherClient.messages());
+  }
+
+  /** Waits until the gateway lists the client's connection; its id. */
+  private static String awaitConnectionId(BroadcastClient c) throws InterruptedException {
+    long until = System.nanoTime() + WAIT.toNanos();
+    JsonNode listed;
+    do {
+      listed = api.get(GATEWAYS + "/" + gatewayId + "/connections").ok();
+      for (JsonNode conn : listed.path("connections")) {
+        if (c.userAgent().equals(conn.path("identity").path("userAgent").asText())) {
+          return conn.path("id").asText();
+        }
+      }
+      TimeUnit.MILLISECONDS.sleep(10);
+    } while (System.nanoTime() < until);
+    throw new AssertionError(c.name() + " is not among the gateway's connections after " + WAIT + ": " + listed);
+  }
+
+  private static String created(JsonHttp.Response response) {
+    JsonNode op = response.ok();
+    assertTrue(op.path("done").asBoolean(), op::toString);
+    String id = op.path("response").path("id").asText();
+    assertFalse(id.isEmpty(), op::toString);
+    return id;
+  }
+
+  private static String userAgent() {
+    return "regcast-real-registry-" + UUID.randomUUID();
+  }
+
+  private static String tail(String text) {
+    return text.length() <= 4000 ? text : text.substring(text.length() - 4000);
+  }
+
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+}
