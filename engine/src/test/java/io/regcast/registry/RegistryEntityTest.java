@@ -139,6 +139,15 @@ class RegistryEntityTest {
     journal.resetPolicy();
   }
 
+  /**
+   * A fresh entity with other settings: on a registry of its own, since two live actors must not
+   * share a persistence id (the one @BeforeEach started would answer the same subscriptions).
+   */
+  private EventSourcedBehaviorTestKit<Command, Event, RegistryState> withSettings(Settings settings) {
+    useAnotherRegistry();
+    return entity(settings);
+  }
+
   private EventSourcedBehaviorTestKit<Command, Event, RegistryState> entity(Settings settings) {
     return EventSourcedBehaviorTestKit.create(
         testKit.system(), RegistryEntity.create(registryId, settings, triggers), SERIALIZATION);
@@ -302,7 +311,7 @@ class RegistryEntityTest {
 
   @Test
   void theDedupeWindowForgetsTheOldestSourceIdsFirst() {
-    entity = entity(new Settings(2, 1000, NEVER, 100));
+    entity = withSettings(new Settings(2, 1000, NEVER, 100));
     ingest(push("s1", D1, "v1"));
     ingest(push("s2", D1, "v1"));
     ingest(push("s3", D1, "v1")); // window now s2, s3
@@ -315,7 +324,7 @@ class RegistryEntityTest {
 
   @Test
   void theDedupeWindowAndItsOrderSurviveARestartFromASnapshot() {
-    entity = entity(new Settings(3, 1, NEVER, 100)); // a snapshot after every event
+    entity = withSettings(new Settings(3, 1, NEVER, 100)); // a snapshot after every event
     ingest(push("s1", D1, "v1"));
     ingest(push("s2", D1, "v1"));
     ingest(push("s3", D1, "v1"));
@@ -481,7 +490,7 @@ class RegistryEntityTest {
 
   @Test
   void acknowledgingPartOfADeliverySendsTheNextPartAtOnce() {
-    entity = entity(new Settings(1000, 1000, NEVER, 2));
+    entity = withSettings(new Settings(1000, 1000, NEVER, 2));
     subscribe(TRIGGER);
     ingest(push("s1", D1, "a"), push("s2", D2, "b"), push("s3", D3, "c"));
     Delivered first = triggers.next();
@@ -497,7 +506,7 @@ class RegistryEntityTest {
 
   @Test
   void unacknowledgedEventsAreSentAgainOnTheRedeliverTickAndAcknowledgedOnesAreNot() throws Exception {
-    entity = entity(new Settings(1000, 1000, TICK, 100));
+    entity = withSettings(new Settings(1000, 1000, TICK, 100));
     subscribe(TRIGGER);
     RegistryOp op = push("s1", D1, "v1");
     ingest(op);
@@ -525,7 +534,7 @@ class RegistryEntityTest {
 
   @Test
   void anEventIsKeptUntilEverySubscriberHasAcknowledgedIt() {
-    entity = entity(new Settings(1000, 1000, TICK, 100));
+    entity = withSettings(new Settings(1000, 1000, TICK, 100));
     subscribe(TRIGGER);
     subscribe(OTHER_TRIGGER);
     ingest(push("s1", D1, "v1"));
@@ -642,7 +651,7 @@ class RegistryEntityTest {
 
   @Test
   void aRestartFromASnapshotKeepsTagOrderSubscribersAndPendingEvents() {
-    entity = entity(new Settings(1000, 2, NEVER, 100)); // a snapshot every 2 events
+    entity = withSettings(new Settings(1000, 2, NEVER, 100)); // a snapshot every 2 events
     ingest(push("s1", D2, "zeta"));
     ingest(push("s2", D2, "alpha"));
     ingest(push("s3", D1, "mid"));
