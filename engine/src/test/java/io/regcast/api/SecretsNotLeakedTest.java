@@ -145,8 +145,11 @@ class SecretsNotLeakedTest {
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
     private List<String> events = List.of();
     private byte[] consoleBytes = new byte[0];
+    /** The node's asynchronous (Pekko event bus) log, where Pekko HTTP's own warnings go. */
+    private final org.apache.pekko.event.LoggingAdapter pekkoLog;
 
-    LogCapture() {
+    LogCapture(Node node) {
+      pekkoLog = node.system().classicSystem().log();
       logs.start();
       root.addAppender(logs);
       ours.setLevel(Level.DEBUG);
@@ -154,12 +157,21 @@ class SecretsNotLeakedTest {
       System.setErr(tee(err, console));
     }
 
-    /** Logs a known line, waits for asynchronous output, stops capturing and checks the capture worked. */
+    /**
+     * Logs a known line through the asynchronous Pekko log and waits (with a deadline) until it has
+     * arrived, so whatever was logged before it has too; then stops capturing and checks the
+     * capture worked.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       try {
         LoggerFactory.getLogger(SecretsNotLeakedTest.class).info("capture check {}", CAPTURE_CHECK);
-        Thread.sleep(500);
+        pekkoLog.info("capture barrier {}", CAPTURE_CHECK);
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (!captured("capture barrier " + CAPTURE_CHECK)) {
+          assertTrue(System.nanoTime() < deadline, "the asynchronous log never delivered the barrier line");
+          Thread.onSpinWait();
+        }
       } finally {
         System.setOut(out);
         System.setErr(err);
@@ -175,6 +187,12 @@ class SecretsNotLeakedTest {
       }
       assertTrue(events.stream().anyMatch(e -> e.contains(CAPTURE_CHECK)), "log events were captured");
       assertTrue(new String(consoleBytes, StandardCharsets.UTF_8).contains(CAPTURE_CHECK), "the console output was captured");
+    }
+
+    private boolean captured(String text) {
+      synchronized (logs) {
+        return logs.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+      }
     }
 
     /** (a) No form of any of {@code keys} in a log event or on the console. */
@@ -197,7 +215,7 @@ class SecretsNotLeakedTest {
     Map<String, String> secrets = new LinkedHashMap<>(); // secret → key id
     List<String> presented = new ArrayList<>(); // wrong variants
     List<String> headerValues = new ArrayList<>();
-    LogCapture capture = new LogCapture();
+    LogCapture capture = new LogCapture(node);
     try (capture) {
       ApiClient.Setup s = api.setup();
       String folder = "/resource-manager/v1/folders/" + s.folderId();
@@ -324,14 +342,14 @@ class SecretsNotLeakedTest {
    * 'authorization' header: … Bearer rck_… rck_…" at WARN; cluster.conf turns that off.
    */
   @Test
-  void aMalformedAuthorizationHeaderIsNotLogged(ApiClient api) throws Exception {
+  void aMalformedAuthorizationHeaderIsNotLogged(ApiClient api, Node node) throws Exception {
     String user = api.post("/iam/v1/users", object().put("name", uniqueName("leak"))).expect(200).responseId();
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       keys.add(api.post(KEYS, object().put("userId", user)).expect(200).json().get("secret").asText());
     }
     List<Answer> answers = new ArrayList<>();
-    LogCapture capture = new LogCapture();
+    LogCapture capture = new LogCapture(node);
     try (capture) {
       for (String malformed : List.of(
           "Bearer " + keys.get(0) + " " + keys.get(1),

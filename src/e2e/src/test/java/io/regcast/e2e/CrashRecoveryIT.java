@@ -102,7 +102,7 @@ class CrashRecoveryIT {
       scene = setUp(api, 100, "10s");
       try (BroadcastClient client =
           BroadcastClient.connect("client of the first node", wsUrl(first, scene), userAgent(), WAIT)) {
-        awaitRegistered(api, scene.gatewayId(), client);
+        api.awaitConnectionId(scene.gatewayId(), client, WAIT);
         firstSent = System.nanoTime();
         for (ObjectNode notification : notifications) {
           ingest(api, scene, notification).expect(202);
@@ -119,7 +119,7 @@ class CrashRecoveryIT {
       Restarted restarted = restartAndReconnect(second, wsUrl(ports[1], scene));
       long readyAt = restarted.readyAt();
       try (BroadcastClient client = restarted.client()) {
-        awaitRegistered(new JsonHttp(second.baseUrl()), scene.gatewayId(), client);
+        new JsonHttp(second.baseUrl()).awaitConnectionId(scene.gatewayId(), client, WAIT);
         long registeredAt = System.nanoTime();
         // The batch opened after its first event was sent: it cannot have gone out before this.
         assertTrue(
@@ -222,7 +222,7 @@ class CrashRecoveryIT {
       scene = setUp(api, BURST_BATCH_SIZE, BURST_CUTOFF.toSeconds() + "s");
       before = BroadcastClient.connect("client of the first node", wsUrl(first, scene), userAgent(), WAIT);
       try {
-        awaitRegistered(api, scene.gatewayId(), before);
+        api.awaitConnectionId(scene.gatewayId(), before, WAIT);
         burst = new IngestBurst(api, scene.registryId(), repository, BURST).start(KILL_AFTER);
         burst.awaitAccepted(Duration.ofSeconds(30));
         killedAt = System.nanoTime();
@@ -239,7 +239,7 @@ class CrashRecoveryIT {
       Restarted restarted = restartAndReconnect(second, wsUrl(ports[1], scene));
       try (BroadcastClient after = restarted.client()) {
         JsonHttp api = new JsonHttp(second.baseUrl());
-        awaitRegistered(api, scene.gatewayId(), after);
+        api.awaitConnectionId(scene.gatewayId(), after, WAIT);
         long registeredAt = System.nanoTime();
 
         // Nothing may have been due while no client was connected (see above), or the test proves nothing.
@@ -330,21 +330,6 @@ class CrashRecoveryIT {
 
   private static JsonHttp.Response ingest(JsonHttp api, Scene scene, ObjectNode envelope) {
     return DistributionEvents.notify(api, scene.registryId(), envelope);
-  }
-
-  /** Waits until the node lists the client's connection on the gateway: broadcasts reach it from then on. */
-  private static void awaitRegistered(JsonHttp api, String gatewayId, BroadcastClient client) {
-    long until = System.nanoTime() + WAIT.toNanos();
-    JsonNode listed;
-    do {
-      listed = api.get(GATEWAYS + "/" + gatewayId + "/connections").ok();
-      for (JsonNode c : listed.path("connections")) {
-        if (client.userAgent().equals(c.path("identity").path("userAgent").asText())) {
-          return;
-        }
-      }
-    } while (System.nanoTime() < until);
-    throw new AssertionError(client.name() + " is not among the gateway's connections after " + WAIT + ": " + listed);
   }
 
   /** A restarted node's client, and when the node logged that it was ready (System.nanoTime). */

@@ -57,6 +57,24 @@ public final class JsonHttp {
     grant("/resource-manager/v1/folders/" + folderId, serviceAccountId, "serviceAccount", "api-gateway.websocketBroadcaster");
   }
 
+  /**
+   * Waits until the gateway lists the client's connection (found by its User-Agent) and returns
+   * its id: broadcasts reach the client from then on. Each poll is one HTTP round trip.
+   */
+  public String awaitConnectionId(String gatewayId, BroadcastClient client, Duration within) {
+    long until = System.nanoTime() + within.toNanos();
+    JsonNode listed;
+    do {
+      listed = get("/apigateways/v1/apigateways/" + gatewayId + "/connections").ok();
+      for (JsonNode c : listed.path("connections")) {
+        if (client.userAgent().equals(c.path("identity").path("userAgent").asText())) {
+          return c.path("id").asText();
+        }
+      }
+    } while (System.nanoTime() < until);
+    throw new AssertionError(client.name() + " is not among the gateway's connections after " + within + ": " + listed);
+  }
+
   public Response get(String path) {
     return send("GET", path, BodyPublishers.noBody());
   }

@@ -522,23 +522,12 @@ class RealRegistryIT {
   }
 
   /** Waits until the gateway lists the client's connection; its id. */
-  private static String awaitConnectionId(BroadcastClient c) throws InterruptedException {
+  private static String awaitConnectionId(BroadcastClient c) {
     return awaitConnectionId(gatewayId, c);
   }
 
-  private static String awaitConnectionId(String gatewayId, BroadcastClient c) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
-    JsonNode listed;
-    do {
-      listed = api.get(GATEWAYS + "/" + gatewayId + "/connections").ok();
-      for (JsonNode conn : listed.path("connections")) {
-        if (c.userAgent().equals(conn.path("identity").path("userAgent").asText())) {
-          return conn.path("id").asText();
-        }
-      }
-      TimeUnit.MILLISECONDS.sleep(10);
-    } while (System.nanoTime() < until);
-    throw new AssertionError(c.name() + " is not among the gateway's connections after " + WAIT + ": " + listed);
+  private static String awaitConnectionId(String gateway, BroadcastClient c) {
+    return api.awaitConnectionId(gateway, c, WAIT);
   }
 
   private static String created(JsonHttp.Response response) {

@@ -80,7 +80,7 @@ class RealRegistryWebhookRecoveryIT {
         String a;
         RegistryProcess.Manifest manifestA;
         try (BroadcastClient before = BroadcastClient.connect("client before the stop", url, userAgent(), WAIT)) {
-          awaitRegistered(api, before);
+          api.awaitConnectionId(gatewayId, before, WAIT);
           push(registry, images, "a", "v1");
           a = registry.digest(REPO, "v1");
           manifestA = registry.manifest(REPO, "v1");
@@ -120,7 +120,7 @@ class RealRegistryWebhookRecoveryIT {
           BroadcastClient after = restartAndReconnect(second, url);
           try (after) {
             JsonHttp api2 = new JsonHttp(second.baseUrl());
-            awaitRegistered(api2, after);
+            api2.awaitConnectionId(gatewayId, after, WAIT);
             long reconnected = System.nanoTime();
             assertNull(after.poll(Duration.ZERO), "nothing is due before the batch is full");
 
@@ -228,21 +228,6 @@ class RealRegistryWebhookRecoveryIT {
     } finally {
       reconnecting.shutdown();
     }
-  }
-
-  private void awaitRegistered(JsonHttp api, BroadcastClient client) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
-    JsonNode listed;
-    do {
-      listed = api.get(GATEWAYS + "/" + gatewayId + "/connections").ok();
-      for (JsonNode c : listed.path("connections")) {
-        if (client.userAgent().equals(c.path("identity").path("userAgent").asText())) {
-          return;
-        }
-      }
-      TimeUnit.MILLISECONDS.sleep(10);
-    } while (System.nanoTime() < until);
-    throw new AssertionError(client.name() + " is not among the gateway's connections after " + WAIT + ": " + listed);
   }
 
   /** [type without prefix, repository_name, tag, image_digest]. */
