@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
 
 import io.regcast.iam.AccessMirror;
+import io.regcast.iam.ApiKeySecrets;
 import io.regcast.model.Problem;
 import io.regcast.model.Subject;
 import java.util.Optional;
@@ -46,16 +47,7 @@ final class Authentication {
 
   /** The key from {@code Authorization: Bearer …} or {@code Authorization: Api-Key …}. */
   static Optional<String> secret(HttpRequest request) {
-    return request.getHeader("Authorization")
-        .map(HttpHeader::value)
-        .flatMap(value -> {
-          for (String scheme : new String[] {"Bearer ", "Api-Key "}) {
-            if (value.regionMatches(true, 0, scheme, 0, scheme.length())) {
-              String key = value.substring(scheme.length()).trim();
-              return key.isEmpty() ? Optional.empty() : Optional.of(key);
-            }
-          }
-          return Optional.empty();
-        });
+    return request.getHeader("Authorization").map(HttpHeader::value).flatMap(ApiKeySecrets::fromAuthorization);
   }
+
 }

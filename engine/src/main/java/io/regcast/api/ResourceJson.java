@@ -72,24 +72,9 @@ final class ResourceJson {
       g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
       out.put("requireApiKey", g.requireApiKey());
     } else {
-      writeNamed(out, resource.name(), description(resource));
+      writeNamed(out, resource.name(), resource.description());
     }
     return out;
-  }
-
-  private static String description(Resource resource) {
-    if (resource instanceof Cloud c) {
-      return c.description();
-    } else if (resource instanceof Folder f) {
-      return f.description();
-    } else if (resource instanceof Registry r) {
-      return r.description();
-    } else if (resource instanceof ServiceAccount s) {
-      return s.description();
-    } else if (resource instanceof User u) {
-      return u.description();
-    }
-    throw new IllegalArgumentException("no description on " + resource.kind());
   }
 
   private static void writeNamed(ObjectNode out, String name, String description) {

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.regcast.iam.ApiKeySecrets;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -137,11 +138,11 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
             });
   }
 
-  /** The key from {@code Authorization: Bearer …}, or from {@code ?apiKey=…} (browsers cannot set headers). */
+  /** The key from the {@code Authorization} header, or from {@code ?apiKey=…} (browsers cannot set headers). */
   private static String secret(FullHttpRequest request, QueryStringDecoder uri) {
-    String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-    if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return header.substring(7).trim();
+    var fromHeader = ApiKeySecrets.fromAuthorization(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+    if (fromHeader.isPresent()) {
+      return fromHeader.get();
     }
     var fromQuery = uri.parameters().get("apiKey");
     return fromQuery == null || fromQuery.isEmpty() ? null : fromQuery.get(0);

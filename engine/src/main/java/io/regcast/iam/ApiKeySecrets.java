@@ -23,6 +23,19 @@ public final class ApiKeySecrets {
     return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
   }
 
+  /** The key in an {@code Authorization} value: {@code Bearer <key>} or {@code Api-Key <key>}. */
+  public static java.util.Optional<String> fromAuthorization(String value) {
+    if (value != null) {
+      for (String scheme : new String[] {"Bearer ", "Api-Key "}) {
+        if (value.regionMatches(true, 0, scheme, 0, scheme.length())) {
+          String key = value.substring(scheme.length()).trim();
+          return key.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(key);
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   public static String hash(String secret) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));

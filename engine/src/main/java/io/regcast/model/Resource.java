@@ -25,6 +25,8 @@ public sealed interface Resource extends JsonSerializable
 
   String name();
 
+  String description();
+
   Instant createdAt();
 
   ResourceKind kind();

@@ -26,6 +26,11 @@ public record Trigger(
   }
 
   @Override
+  public String description() {
+    return definition.description();
+  }
+
+  @Override
   public ResourceKind kind() {
     return ResourceKind.TRIGGER;
   }
