@@ -69,7 +69,7 @@ public final class AdminApi {
     routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
     routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());
-    routes.add(new IngestRoutes(system, catalog, support, timeout, authorizer).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcile().timeout(), authorizer).route());
     routes.add(
         path(
             PathMatchers.segment("operations").slash(PathMatchers.segment()),

@@ -43,6 +43,7 @@ final class ApiErrors {
       case UNSUPPORTED_MEDIA_TYPE -> new Mapping(StatusCodes.UNSUPPORTED_MEDIA_TYPE, 3, "INVALID_ARGUMENT");
       case METHOD_NOT_ALLOWED -> new Mapping(StatusCodes.METHOD_NOT_ALLOWED, 12, "UNIMPLEMENTED");
       case UNAVAILABLE -> new Mapping(StatusCodes.SERVICE_UNAVAILABLE, 14, "UNAVAILABLE");
+      case UPSTREAM_FAILED -> new Mapping(StatusCodes.BAD_GATEWAY, 14, "UNAVAILABLE");
       case INTERNAL -> new Mapping(StatusCodes.INTERNAL_SERVER_ERROR, 13, "INTERNAL");
     };
   }

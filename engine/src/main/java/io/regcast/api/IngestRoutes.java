@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.ingest.IngestFormats;
 import io.regcast.model.Folder;
+import io.regcast.model.Problem;
 import io.regcast.model.Registry;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.Role;
@@ -55,19 +56,27 @@ final class IngestRoutes {
   private final java.util.concurrent.ConcurrentHashMap<String, CachedInfo> infoCache = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final Authorizer authorizer;
+  private final Duration reconcileTimeout;
 
-  IngestRoutes(ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout, Authorizer authorizer) {
+  IngestRoutes(
+      ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout, Duration reconcileTimeout,
+      Authorizer authorizer) {
     this.system = system;
     this.catalog = catalog;
     this.support = support;
     this.timeout = timeout;
+    this.reconcileTimeout = reconcileTimeout;
     this.authorizer = authorizer;
   }
 
-  /** Both need container-registry.images.pusher on the registry (or above it). */
+  /** All need container-registry.images.pusher on the registry (or above it). */
   Route route() {
-    var registry = ResourceRoutes.matcher("container-registry/v1/registries").slash(PathMatchers.segment());
+    var registries = ResourceRoutes.matcher("container-registry/v1/registries");
+    var registry = registries.slash(PathMatchers.segment());
     return Authorizer.caller(caller -> concat(
+        path(
+            registries.slash(PathMatchers.segment(java.util.regex.Pattern.compile("(.+):reconcile"))),
+            id -> post(() -> support.jsonBody(body -> reconcile(caller, id)))),
         path(
             registry.slash("notifications"),
             id -> post(() -> extractRequest(request -> support.jsonBody(NOTIFICATION_TYPES,
@@ -97,6 +106,38 @@ final class IngestRoutes {
                   .<RegistryEntity.Accepted>ask(r -> new RegistryEntity.Ingest(info, ops, r), timeout);
             })
         .thenApply(accepted -> ApiJson.response(StatusCodes.ACCEPTED, ResourceJson.NODES.objectNode()));
+  }
+
+  /**
+   * {@code POST …/registries/{id}:reconcile}: the registry's entity reads the registry at its
+   * {@code url} and derives the events its webhooks did not bring; answers 200 with the changes
+   * once they are durable, 409 without a {@code url}, 502 when the registry cannot be read.
+   */
+  private CompletionStage<HttpResponse> reconcile(Subject caller, String registryId) {
+    authorizer.require(caller, Role.IMAGES_PUSHER, ResourceKind.REGISTRY, registryId);
+    return catalog
+        .ask(r -> new CatalogEntity.Get(ResourceKind.REGISTRY, registryId, r), CatalogEntity.Found.class)
+        .thenCompose(found -> {
+          Registry registry = (Registry) found.resource();
+          if (registry.endpoint() == null) {
+            throw Problem.of(Problem.Kind.FAILED_PRECONDITION, "registry " + registryId
+                + " has no url: create it with \"url\" (its HTTP API v2 address) to reconcile it").toException();
+          }
+          return registryInfo(registryId).thenCompose(info -> RegistryEntity.ref(system, registryId)
+              .<RegistryEntity.ReconcileOutcome>ask(r -> new RegistryEntity.Reconcile(info, registry.endpoint(), r),
+                  reconcileTimeout));
+        })
+        .thenApply(outcome -> {
+          if (outcome instanceof RegistryEntity.ReconcileFailed failed) {
+            throw failed.problem().toException();
+          }
+          var done = (RegistryEntity.Reconciled) outcome;
+          var out = ResourceJson.NODES.objectNode();
+          out.put("registryId", registryId);
+          done.changes().forEach(out.putArray("changes")::add);
+          done.skippedRepositories().forEach(out.putArray("skippedRepositories")::add);
+          return ApiJson.ok(out);
+        });
   }
 
   /**

@@ -8,6 +8,7 @@ import io.regcast.model.Folder;
 import io.regcast.model.Gateway;
 import io.regcast.model.Operation;
 import io.regcast.model.Registry;
+import io.regcast.model.RegistryEndpoint;
 import io.regcast.model.Resource;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
@@ -36,26 +37,47 @@ final class ResourceJson {
     JsonFields f = JsonFields.root(body, v);
     String parentField = kind.parentField();
     f.allowOnly(
-        kind.parent() == null
-            ? Set.of("name", "description")
-            : kind == ResourceKind.GATEWAY
-                ? Set.of(parentField, "name", "description", "websocketPaths", "requireApiKey")
-                : Set.of(parentField, "name", "description"));
+        switch (kind) {
+          case CLOUD, USER -> Set.of("name", "description");
+          case GATEWAY -> Set.of(parentField, "name", "description", "websocketPaths", "requireApiKey");
+          case REGISTRY -> Set.of(parentField, "name", "description", "url", "credentials");
+          default -> Set.of(parentField, "name", "description");
+        });
     String parentId = parentField == null ? null : f.string(parentField);
     String name = f.string("name");
     String description = f.string("description");
     var paths = kind == ResourceKind.GATEWAY ? f.strings("websocketPaths") : null;
     Boolean requireKey = kind == ResourceKind.GATEWAY ? f.bool("requireApiKey") : null;
+    RegistryEndpoint endpoint = kind == ResourceKind.REGISTRY ? readEndpoint(f, v) : null;
     v.throwIfAny();
     return switch (kind) {
       case CLOUD -> new ResourceSpec.CloudSpec(name, description);
       case FOLDER -> new ResourceSpec.FolderSpec(parentId, name, description);
-      case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description);
+      case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description, endpoint);
       case SERVICE_ACCOUNT -> new ResourceSpec.ServiceAccountSpec(parentId, name, description);
       case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths, Boolean.TRUE.equals(requireKey));
       case USER -> new ResourceSpec.UserSpec(name, description);
       case TRIGGER -> throw new IllegalStateException("handled above");
     };
+  }
+
+  /** {@code url} and {@code credentials: {username, password}}; null when neither is given. */
+  private static RegistryEndpoint readEndpoint(JsonFields f, Violations v) {
+    String url = f.string("url");
+    JsonFields credentials = f.object("credentials");
+    String username = null;
+    String password = null;
+    if (credentials != null) {
+      credentials.allowOnly(Set.of("username", "password"));
+      username = credentials.string("username");
+      password = credentials.string("password");
+    }
+    if (url == null && credentials == null) {
+      return null;
+    }
+    String u = username;
+    String p = password;
+    return v.attempt(() -> new RegistryEndpoint(url, u, p));
   }
 
   static ObjectNode write(Resource resource) {
@@ -71,6 +93,12 @@ final class ResourceJson {
       writeNamed(out, g.name(), g.description());
       g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
       out.put("requireApiKey", g.requireApiKey());
+    } else if (resource instanceof Registry r && r.endpoint() != null) {
+      writeNamed(out, r.name(), r.description());
+      out.put("url", r.endpoint().url());
+      if (r.endpoint().hasCredentials()) {
+        out.putObject("credentials").put("username", r.endpoint().username()); // never the password
+      }
     } else {
       writeNamed(out, resource.name(), resource.description());
     }

@@ -21,6 +21,8 @@ public record Problem(Kind kind, String message, List<FieldViolation> details)
     UNSUPPORTED_MEDIA_TYPE,
     METHOD_NOT_ALLOWED,
     UNAVAILABLE,
+    /** A system we called (a registry being reconciled) failed or answered what we cannot use. */
+    UPSTREAM_FAILED,
     INTERNAL
   }
 

@@ -84,10 +84,16 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
   }
 
-  record RegistrySpec(String folderId, String name, String description) implements ResourceSpec {
+  record RegistrySpec(String folderId, String name, String description, RegistryEndpoint endpoint)
+      implements ResourceSpec {
     public RegistrySpec {
       description = orEmpty(description);
       checkBasics(ResourceKind.REGISTRY, folderId, name, description).throwIfAny();
+    }
+
+    /** A registry without an endpoint (webhooks only). */
+    public RegistrySpec(String folderId, String name, String description) {
+      this(folderId, name, description, null);
     }
 
     public ResourceKind kind() {
@@ -99,7 +105,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
 
     public Resource toResource(String id, Instant createdAt) {
-      return new Registry(id, folderId, name, description, createdAt);
+      return new Registry(id, folderId, name, description, createdAt, endpoint);
     }
   }
 

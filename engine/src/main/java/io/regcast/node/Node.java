@@ -16,6 +16,7 @@ import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.Role;
 import io.regcast.model.Subject;
+import io.regcast.ingest.DistributionApiReader;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.net.InetSocketAddress;
@@ -102,7 +103,8 @@ public final class Node implements AutoCloseable {
       // Regions first (entities start on demand); triggers last: they are remembered, so they
       // start at once and reach for their registries.
       CatalogEntity.init(system, settings.catalog());
-      RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system));
+      RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system),
+          new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()));
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
       AccessMirror access = new AccessMirror();
       GatewayServer gateway =

@@ -28,8 +28,12 @@ public record Settings(
     CatalogEntity.Settings catalog,
     RegistryEntity.Settings registry,
     TriggerEntity.Settings trigger,
+    Reconcile reconcile,
     Iam iam,
     Api api) {
+
+  /** How {@code :reconcile} reads registries: per request, in flight at once, and in all. */
+  public record Reconcile(Duration requestTimeout, int maxParallelRequests, Duration timeout) {}
 
   /** The bootstrap administrator: its key if configured ("" = generate one), and its name. */
   public record Iam(String adminKey, String adminName) {
@@ -116,12 +120,17 @@ public record Settings(
             (int) positive(c, "trigger.max-message-size", c.getBytes("trigger.max-message-size")),
             positive(c, "trigger.subscribe-retry", c.getDuration("trigger.subscribe-retry")),
             (int) positive(c, "trigger.snapshot-every", c.getInt("trigger.snapshot-every")));
+    Reconcile reconcile =
+        new Reconcile(
+            positive(c, "registry.reconcile.request-timeout", c.getDuration("registry.reconcile.request-timeout")),
+            (int) positive(c, "registry.reconcile.max-parallel-requests", c.getInt("registry.reconcile.max-parallel-requests")),
+            positive(c, "registry.reconcile.timeout", c.getDuration("registry.reconcile.timeout")));
     String adminKey = c.getString("iam.admin-key");
     if (!adminKey.isEmpty() && adminKey.length() < 16) {
       throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
     }
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
-    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, iam, api);
+    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, reconcile, iam, api);
   }
 
   private static GatewaySettings gateway(Config c) {

@@ -1,11 +1,15 @@
 package io.regcast.registry;
 
 import io.regcast.model.EventType;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What a registry holds: per repository, each image (manifest digest) with its tags in the order
@@ -120,6 +124,84 @@ final class ImageIndex {
       }
     }
     out.add(new Derived(n.type(), repo, n.digest(), n.tag(), imageTags));
+  }
+
+  /**
+   * One way the index differs from what the registry showed, as the raw operation that mends it:
+   * applying it derives exactly the events live ingest would have derived for that change.
+   */
+  record Difference(Kind kind, String repository, String digest, String tag) {
+    enum Kind {
+      /** A known manifest the registry no longer has: its image and tags are deleted. */
+      IMAGE_GONE,
+      /** A known tag the registry no longer has. */
+      TAG_GONE,
+      /** A tag the registry has and the index lacks or points elsewhere: a push under that tag. */
+      TAG_SET
+    }
+
+    RegistryOp toOp(String sourceId, Instant at) {
+      return switch (kind) {
+        case IMAGE_GONE -> new RegistryOp.ManifestDeleted(sourceId, at, repository, digest, null);
+        case TAG_GONE -> new RegistryOp.TagDeleted(sourceId, at, repository, tag, null);
+        case TAG_SET -> new RegistryOp.ManifestPushed(sourceId, at, repository, digest, tag, null);
+      };
+    }
+  }
+
+  /**
+   * The order a reconcile sets tags in. The registry does not say in which order an image's tags
+   * were pushed, and an image's CreateImage event carries the tag it was first pushed under: name
+   * order, with {@code latest} last, matches the usual push of a version followed by latest.
+   */
+  private static final java.util.Comparator<String> LIKELY_PUSH_ORDER =
+      java.util.Comparator.comparing((String tag) -> tag.equals("latest")).thenComparing(java.util.Comparator.naturalOrder());
+
+  /** repository → the digests known there (what a reconcile asks the registry about). */
+  Map<String, Set<String>> digests() {
+    Map<String, Set<String>> out = new HashMap<>();
+    images.forEach((repo, digests) -> out.put(repo, Set.copyOf(digests.keySet())));
+    return out;
+  }
+
+  /**
+   * What would turn this index into what the registry showed, repository by repository (in name
+   * order, those in {@code skip} left out): gone images first, then gone tags, then tags set (in
+   * {@link #LIKELY_PUSH_ORDER}). Each difference is worked out on a scratch copy after the ones before it, so a
+   * deleted image's tags are not deleted twice.
+   */
+  List<Difference> differences(RegistryObservation seen, Set<String> skip) {
+    ImageIndex scratch = restore(copy());
+    TreeSet<String> repos = new TreeSet<>(images.keySet());
+    repos.addAll(seen.tags().keySet());
+    repos.removeAll(skip);
+    List<Difference> out = new ArrayList<>();
+    for (String repo : repos) {
+      for (String digest : List.copyOf(scratch.images.getOrDefault(repo, new LinkedHashMap<>()).keySet())) {
+        if (seen.isGone(repo, digest)) {
+          scratch.record(new Difference(Difference.Kind.IMAGE_GONE, repo, digest, ""), out);
+        }
+      }
+      Map<String, String> observed = seen.tags().getOrDefault(repo, Map.of());
+      for (String tag : new TreeSet<>(scratch.tags.getOrDefault(repo, Map.of()).keySet())) {
+        if (!observed.containsKey(tag)) {
+          scratch.record(new Difference(Difference.Kind.TAG_GONE, repo, "", tag), out);
+        }
+      }
+      TreeMap<String, String> inPushOrder = new TreeMap<>(LIKELY_PUSH_ORDER);
+      inPushOrder.putAll(observed);
+      inPushOrder.forEach((tag, digest) -> {
+        if (!digest.equals(scratch.tags.getOrDefault(repo, Map.of()).get(tag))) {
+          scratch.record(new Difference(Difference.Kind.TAG_SET, repo, digest, tag), out);
+        }
+      });
+    }
+    return out;
+  }
+
+  private void record(Difference difference, List<Difference> out) {
+    apply(difference.toOp("", Instant.EPOCH));
+    out.add(difference);
   }
 
   private void dropIfEmpty(String repo) {

@@ -2,6 +2,9 @@ package io.regcast.registry;
 
 import io.regcast.delivery.Delivery;
 import io.regcast.model.JsonSerializable;
+import io.regcast.model.Problem;
+import io.regcast.model.ProblemException;
+import io.regcast.model.RegistryEndpoint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,9 +56,9 @@ public final class RegistryEntity
   public record Settings(
       int dedupeWindow, int snapshotEvery, Duration redeliverInterval, int maxEventsPerDelivery) {}
 
-  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToTrigger triggers) {
+  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, triggers)));
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, triggers, reader)));
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system, String registryId) {
@@ -77,9 +80,10 @@ public final class RegistryEntity
     };
   }
 
-  public static Behavior<Command> create(String registryId, Settings settings, Delivery.ToTrigger triggers) {
+  public static Behavior<Command> create(
+      String registryId, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new RegistryEntity(registryId, settings, triggers, ctx, timers)));
+        ctx -> Behaviors.withTimers(timers -> new RegistryEntity(registryId, settings, triggers, reader, ctx, timers)));
   }
 
   // ---- protocol ----
@@ -94,10 +98,22 @@ public final class RegistryEntity
 
   public record Unsubscribe(String triggerId, ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * Reads the registry at {@code endpoint} and derives the events its webhooks did not bring (see
+   * {@link #onReconcile}); answered once they are durable.
+   */
+  public record Reconcile(RegistryInfo info, RegistryEndpoint endpoint, ActorRef<ReconcileOutcome> replyTo)
+      implements Command {}
+
   /** For tests and diagnostics: the image index and the delivery state. */
   public record Inspect(ActorRef<View> replyTo) implements Command {}
 
   private record Acknowledged(Delivery.Ack ack) implements Command {}
+
+  private record Observed(Reconcile request, long baseSeq, RegistryObservation observation, Throwable failure)
+      implements Command {}
+
+  private record ReconcileWritten(Accepted accepted) implements Command {}
 
   private enum Drain implements Command {
     INSTANCE
@@ -109,6 +125,16 @@ public final class RegistryEntity
 
   /** How many operations of a request were new, and how many were seen before. */
   public record Accepted(int accepted, int duplicates) implements JsonSerializable {}
+
+  public sealed interface ReconcileOutcome extends JsonSerializable {}
+
+  /**
+   * A reconcile's result: each change it found (in the order applied), and the repositories it
+   * left alone because events for them arrived while the registry was being read (reconcile again).
+   */
+  public record Reconciled(List<String> changes, List<String> skippedRepositories) implements ReconcileOutcome {}
+
+  public record ReconcileFailed(Problem problem) implements ReconcileOutcome {}
 
   public record View(
       Map<String, Map<String, List<String>>> index, long lastSeq, Map<String, Long> subscribers, int unacknowledged)
@@ -138,18 +164,27 @@ public final class RegistryEntity
   private final Map<String, Long> acks = new HashMap<>();
   /** The last sequence number sent to each trigger, so a write sends only what is new. */
   private final Map<String, Long> sent = new HashMap<>();
+  private final RegistryReader reader;
+  /** The reconcile running (one at a time), from its start until its changes are durable. */
+  private Reconcile reconciling;
+  /** Its result, once its changes are queued for writing. */
+  private Reconciled reconciled;
+  private final ActorRef<Accepted> reconcileWrites;
 
   private RegistryEntity(
       String registryId,
       Settings settings,
       Delivery.ToTrigger triggers,
+      RegistryReader reader,
       ActorContext<Command> context,
       TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_KEY.name(), registryId));
     this.registryId = registryId;
     this.settings = settings;
     this.triggers = triggers;
+    this.reader = reader;
     this.context = context;
+    this.reconcileWrites = context.messageAdapter(Accepted.class, ReconcileWritten::new);
     this.ackAdapter = context.messageAdapter(Delivery.Ack.class, Acknowledged::new);
     timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.redeliverInterval());
   }
@@ -196,6 +231,9 @@ public final class RegistryEntity
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
         .onCommand(Acknowledged.class, this::onAcknowledged)
         .onCommand(Tick.class, this::onTick)
+        .onCommand(Reconcile.class, this::onReconcile)
+        .onCommand(Observed.class, this::onObserved)
+        .onCommand(ReconcileWritten.class, (state, cmd) -> reconcileDone(reconciled))
         .onCommand(
             Inspect.class,
             (state, cmd) ->
@@ -254,6 +292,72 @@ public final class RegistryEntity
               context.getSelf().tell(Drain.INSTANCE);
             })
         .thenNoReply();
+  }
+
+  /**
+   * Starts reading the registry (without blocking: the reader's answer comes back as {@link
+   * Observed}); ingest goes on meanwhile. Remembers the sequence number it started at, so that
+   * repositories changed by events applied since are left alone: the registry may have been read
+   * before those changes.
+   */
+  private ReplyEffect<Event, RegistryState> onReconcile(RegistryState state, Reconcile cmd) {
+    if (reconciling != null) {
+      return Effect().reply(cmd.replyTo(), new ReconcileFailed(Problem.of(Problem.Kind.ABORTED,
+          "a reconcile of registry " + registryId + " is already running; try again when it has finished")));
+    }
+    reconciling = cmd;
+    long baseSeq = state.lastSeq;
+    context.getLog().info("Reconciling registry {} with {}", registryId, cmd.endpoint().url());
+    context.pipeToSelf(
+        reader.observe(cmd.endpoint(), state.index.digests()),
+        (observation, failure) -> new Observed(cmd, baseSeq, observation, failure));
+    return Effect().noReply();
+  }
+
+  /** Derives the differences and queues them as one ingest request of their own (group commit). */
+  private ReplyEffect<Event, RegistryState> onObserved(RegistryState state, Observed cmd) {
+    if (cmd.failure() != null) {
+      Throwable cause = cmd.failure() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+          ? c.getCause() : cmd.failure();
+      Problem problem = cause instanceof ProblemException p ? p.problem()
+          : Problem.of(Problem.Kind.UPSTREAM_FAILED, "reading registry " + registryId + " failed: " + cause);
+      context.getLog().warn("Reconcile of registry {} failed: {}", registryId, problem.message());
+      reconciling = null;
+      return Effect().reply(cmd.request().replyTo(), new ReconcileFailed(problem));
+    }
+    Set<String> skip = state.changedAfter(cmd.baseSeq());
+    queued.forEach(ingest -> ingest.ops().forEach(op -> skip.add(op.repository())));
+    List<ImageIndex.Difference> differences = state.index.differences(cmd.observation(), skip);
+    Reconciled result = new Reconciled(
+        differences.stream().map(RegistryEntity::describe).toList(), skip.stream().sorted().toList());
+    context.getLog().info("Reconcile of registry {}: {} change(s), {} repositor(ies) skipped",
+        registryId, differences.size(), skip.size());
+    if (differences.isEmpty()) {
+      return reconcileDone(result);
+    }
+    java.time.Instant now = java.time.Instant.now();
+    List<RegistryOp> ops = new ArrayList<>();
+    for (int i = 0; i < differences.size(); i++) {
+      // deterministic per reconcile: the same change found again from the same state is a duplicate
+      ops.add(differences.get(i).toOp("reconcile:" + cmd.baseSeq() + ":" + i, now));
+    }
+    reconciled = result;
+    return onIngest(state, new Ingest(cmd.request().info(), ops, reconcileWrites));
+  }
+
+  private ReplyEffect<Event, RegistryState> reconcileDone(Reconciled result) {
+    Reconcile request = reconciling;
+    reconciling = null;
+    reconciled = null;
+    return Effect().reply(request.replyTo(), result);
+  }
+
+  private static String describe(ImageIndex.Difference d) {
+    return switch (d.kind()) {
+      case IMAGE_GONE -> "deleted " + d.repository() + "@" + d.digest();
+      case TAG_GONE -> "deleted tag " + d.repository() + ":" + d.tag();
+      case TAG_SET -> "tagged " + d.repository() + ":" + d.tag() + " → " + d.digest();
+    };
   }
 
   private ReplyEffect<Event, RegistryState> onSubscribe(RegistryState state, Subscribe cmd) {

@@ -6,9 +6,11 @@ import io.regcast.model.Ids;
 import io.regcast.model.JsonSerializable;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -24,6 +26,11 @@ final class RegistryState {
   long lastSeq;
   final TreeMap<Long, CrEvent> unacknowledged;
   final Map<String, Long> subscribers;
+  /**
+   * repository → the sequence number of its last derived event, since this state was loaded (not
+   * in snapshots: only a reconcile running in this incarnation asks, for changes after its start).
+   */
+  private final Map<String, Long> repositoryChangedAt = new HashMap<>();
 
   RegistryState(int dedupeWindow) {
     this(dedupeWindow, new ImageIndex(), new LinkedHashSet<>(), 0, new TreeMap<>(), new HashMap<>());
@@ -67,12 +74,24 @@ final class RegistryState {
                 op.at(),
                 op.trace());
         derived.add(new Delivery.Sequenced(++lastSeq, event));
+        repositoryChangedAt.put(d.repository(), lastSeq);
         if (!subscribers.isEmpty()) {
           unacknowledged.put(lastSeq, event);
         }
       }
     }
     return derived;
+  }
+
+  /** Repositories with events derived after {@code seq}. */
+  Set<String> changedAfter(long seq) {
+    Set<String> out = new HashSet<>();
+    repositoryChangedAt.forEach((repo, at) -> {
+      if (at > seq) {
+        out.add(repo);
+      }
+    });
+    return out;
   }
 
   private void remember(String sourceId) {

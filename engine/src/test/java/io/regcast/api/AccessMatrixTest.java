@@ -781,6 +781,14 @@ class AccessMatrixTest {
           .put("tag", "v1");
       return ingestion(fx, digest, c -> c.post(REGISTRIES + "/" + fx.s.registryId() + "/events", body));
     }));
+    // the fixture's registry has no url: allowed gets as far as that (409), refused not even there
+    r.add(route("registry reconcile", PUSHER, ALL_LEVELS, PULLER,
+        fx -> fx.attempt(c -> c.post(REGISTRIES + "/" + fx.s.registryId() + ":reconcile", object()))
+            .allowed(a -> {
+              a.expect(409);
+              assertTrue(a.json().path("message").asText().contains("has no url"), a::text);
+            })
+            .at(Level.RESOURCE, REGISTRIES + "/" + fx.s.registryId())));
     return r;
   }
 

@@ -196,4 +196,83 @@ class ResourceApiTest {
         api.post("/apigateways/v1/apigateways", none).expect(400).json().get("details").get(0).get("field").asText());
     assertFalse(api.get("/apigateways/v1/apigateways?folderId=" + folder).json().get("apiGateways").elements().hasNext());
   }
+
+  // ---- a registry's endpoint and :reconcile (the real registry is in src/e2e RealRegistryIT) ----
+
+  private static final String REGISTRIES = "/container-registry/v1/registries";
+
+  @ParameterizedTest
+  @MethodSource("badEndpoints")
+  void aBadRegistryEndpointIsRefusedNamingTheField(String field, ObjectNode extra, String reason, ApiClient api) {
+    String folder = api.createFolder(api.createCloud());
+    ObjectNode body = extra.deepCopy().put("folderId", folder).put("name", uniqueName("reg"));
+    JsonNode error = api.post(REGISTRIES, body).expect(400).json();
+    assertEquals(field, error.get("details").get(0).get("field").asText(), error::toString);
+    assertTrue(error.get("details").get(0).get("reason").asText().contains(reason), error::toString);
+    assertFalse(api.get(REGISTRIES + "?folderId=" + folder).json().get("registries").elements().hasNext());
+  }
+
+  static Stream<Arguments> badEndpoints() {
+    return Stream.of(
+        Arguments.of("url", object().put("url", "ftp://registry.example.com"), "http:// or https://"),
+        Arguments.of("url", object().put("url", "registry.example.com"), "http:// or https://"),
+        Arguments.of("url", object().put("url", "https://user:pw@registry.example.com"), "must not carry credentials"),
+        Arguments.of("url", object().put("url", "https://registry.example.com/?x=1"), "query"),
+        Arguments.of("url", object().put("url", "https://" + "a".repeat(2050)), "at most 2048"),
+        Arguments.of("url", object().put("url", 5), "must be a string"),
+        Arguments.of("url", credentials("u", "p"), "is required"),
+        Arguments.of("credentials.password", credentials("u", null).put("url", "https://r.example.com"), "is required with a username"),
+        Arguments.of("credentials.username", credentials(null, "p").put("url", "https://r.example.com"), "is required with a password"),
+        Arguments.of("credentials.token", credentials("u", "p").put("url", "https://r.example.com").set("credentials",
+            object().put("username", "u").put("password", "p").put("token", "t")), "is not a known field"));
+  }
+
+  private static ObjectNode credentials(String username, String password) {
+    ObjectNode body = object();
+    ObjectNode credentials = body.putObject("credentials");
+    if (username != null) {
+      credentials.put("username", username);
+    }
+    if (password != null) {
+      credentials.put("password", password);
+    }
+    return body;
+  }
+
+  @Test
+  void aRegistrysUrlAndUsernameAreShownButNeverItsPassword(ApiClient api) {
+    String folder = api.createFolder(api.createCloud());
+    String secret = "registry-password-" + uniqueName("pw");
+    String id = api.createInFolder(REGISTRIES, folder,
+        credentials("robot", secret).put("url", "https://registry.example.com:5000/"));
+    JsonNode registry = api.get(REGISTRIES + "/" + id).expect(200).json();
+    assertEquals("https://registry.example.com:5000", registry.get("url").asText(), "without the trailing slash");
+    assertEquals("robot", registry.get("credentials").get("username").asText());
+    assertFalse(registry.get("credentials").has("password"));
+    String listed = api.get(REGISTRIES + "?folderId=" + folder).expect(200).text();
+    assertFalse(listed.contains(secret));
+    assertFalse(api.get(REGISTRIES + "/" + id + "/operations").expect(200).text().contains(secret));
+    JsonNode plain = api.get(REGISTRIES + "/" + api.createInFolder(REGISTRIES, folder, object())).json();
+    assertFalse(plain.has("url"));
+    assertFalse(plain.has("credentials"));
+  }
+
+  @Test
+  void reconcilingARegistryWithoutUrlConflictsAndOneThatCannotBeReadIsABadGateway(ApiClient api) throws Exception {
+    String folder = api.createFolder(api.createCloud());
+    String plain = api.createInFolder(REGISTRIES, folder, object());
+    JsonNode noUrl = api.post(REGISTRIES + "/" + plain + ":reconcile", object()).expect(409).json();
+    assertEquals("FAILED_PRECONDITION", noUrl.get("status").asText());
+    assertTrue(noUrl.get("message").asText().contains("has no url"), noUrl::toString);
+
+    int closedPort;
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort(); // nothing listens there once it is closed
+    }
+    String unreachable = api.createInFolder(REGISTRIES, folder, object().put("url", "http://127.0.0.1:" + closedPort));
+    JsonNode error = api.post(REGISTRIES + "/" + unreachable + ":reconcile", object()).expect(502).json();
+    assertEquals("UNAVAILABLE", error.get("status").asText());
+    assertTrue(error.get("message").asText().contains("GET http://127.0.0.1:" + closedPort + "/v2/_catalog"), error::toString);
+    api.post(REGISTRIES + "/a1smissing:reconcile", object()).expect(404);
+  }
 }

@@ -16,9 +16,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -445,5 +449,152 @@ class ImageIndexTest {
     restored.apply(push(REPO, D1, "v2"));
     assertEquals(Map.of(REPO, images(D1, List.of("v1"))), saved);
     assertEquals(Map.of(REPO, images(D1, List.of("v1"))), index.copy());
+  }
+
+  // ---- reconcile: the differences with what the registry shows ----
+
+  /**
+   * What a registry holding {@code registry}'s images shows a reconcile of {@code index}: every
+   * tag, and which known digests (the index's) are gone.
+   */
+  private static RegistryObservation observe(ImageIndex registry, ImageIndex index) {
+    Map<String, Map<String, String>> tags = new HashMap<>();
+    Map<String, Set<String>> gone = new HashMap<>();
+    var held = registry.copy();
+    held.forEach((repo, digests) -> {
+      Map<String, String> repoTags = new HashMap<>();
+      digests.forEach((digest, t) -> t.forEach(tag -> repoTags.put(tag, digest)));
+      tags.put(repo, repoTags);
+    });
+    index.digests().forEach((repo, digests) -> gone.put(repo, digests.stream()
+        .filter(d -> !held.getOrDefault(repo, Map.of()).containsKey(d))
+        .collect(Collectors.toSet())));
+    return new RegistryObservation(tags, gone);
+  }
+
+  /** Applies each difference as the entity does; returns the events they derive, in order. */
+  private List<Derived> mend(List<ImageIndex.Difference> differences) {
+    List<Derived> out = new ArrayList<>();
+    differences.forEach(d -> out.addAll(index.apply(d.toOp("rcn-" + ++ids, AT))));
+    return out;
+  }
+
+  /** Live ingest of {@code whileDown} on a copy, reconcile on {@link #index}: the same events and state. */
+  private void assertReconcileMatchesLiveIngest(RegistryOp... whileDown) {
+    ImageIndex live = ImageIndex.restore(index.copy());
+    List<Derived> liveEvents = new ArrayList<>();
+    for (RegistryOp op : whileDown) {
+      liveEvents.addAll(live.apply(op));
+    }
+    List<Derived> reconciled = mend(index.differences(observe(live, index), Set.of()));
+    assertEquals(new HashSet<>(liveEvents), new HashSet<>(reconciled), "the same events, in some order");
+    assertEquals(liveEvents.size(), reconciled.size(), "each once");
+    assertEquals(withoutOrder(live.copy()), withoutOrder(index.copy()), "the same images and tags");
+    assertEquals(List.of(), index.differences(observe(live, index), Set.of()), "a second reconcile finds nothing");
+  }
+
+  /** repository → digest → tags as sets (a reconcile tags in name order, live ingest in push order). */
+  private static Map<String, Map<String, Set<String>>> withoutOrder(Map<String, Map<String, List<String>>> images) {
+    Map<String, Map<String, Set<String>>> out = new HashMap<>();
+    images.forEach((repo, digests) -> {
+      Map<String, Set<String>> m = new HashMap<>();
+      digests.forEach((d, t) -> m.put(d, new HashSet<>(t)));
+      out.put(repo, m);
+    });
+    return out;
+  }
+
+  @Test
+  void reconcileDerivesWhatLiveIngestDerivesForPushesRetagsTagMovesAndDeletes() {
+    apply(push(REPO, D1, "v1"), push(REPO, D1, "old"), push(OTHER_REPO, D2, "keep"), push(OTHER_REPO, D3, "gone"));
+    assertReconcileMatchesLiveIngest(
+        push(REPO, D2, "new"), // a new image: CreateImage + CreateImageTag
+        push(REPO, D2, "latest"), // a retag: CreateImageTag
+        push(REPO, D3, "v1"), // a tag move: CreateImage, DeleteImageTag (old image), CreateImageTag
+        deleteManifest(OTHER_REPO, D3), // DeleteImage + DeleteImageTag
+        deleteTag(REPO, "old")); // DeleteImageTag
+  }
+
+  @Test
+  void reconcileDeletesAnImageWithAllItsTagsAndAWholeRepository() {
+    apply(push(REPO, D1, "a"), push(REPO, D1, "b"), push(OTHER_REPO, D2, "x"));
+    assertReconcileMatchesLiveIngest(deleteManifest(REPO, D1), deleteTag(REPO, "a"), deleteTag(REPO, "b"),
+        deleteManifest(OTHER_REPO, D2));
+    assertEquals(Map.of(), index.copy());
+  }
+
+  @Test
+  void anUntaggedImageStillInTheRegistryIsKeptAndOneGoneIsDeleted() {
+    apply(push(REPO, D1, "v1"), push(REPO, D2, ""), push(REPO, D3, ""));
+    ImageIndex registry = ImageIndex.restore(index.copy());
+    registry.apply(deleteTag(REPO, "v1")); // D1 untagged, still there
+    registry.apply(deleteManifest(REPO, D3));
+    List<ImageIndex.Difference> differences = index.differences(observe(registry, index), Set.of());
+    assertEquals(
+        List.of(
+            new ImageIndex.Difference(ImageIndex.Difference.Kind.IMAGE_GONE, REPO, D3, ""),
+            new ImageIndex.Difference(ImageIndex.Difference.Kind.TAG_GONE, REPO, "", "v1")),
+        differences);
+    assertEquals(List.of(derived(DELETE_IMAGE, REPO, D3, ""), derived(DELETE_IMAGE_TAG, REPO, D1, "v1")), mend(differences));
+    assertEquals(Map.of(REPO, images(D1, List.of(), D2, List.of())), index.copy());
+  }
+
+  @Test
+  void aGoneImageTakesItsTagsWithItBeforeTheirTagsAreSetElsewhere() {
+    apply(push(REPO, D1, "v1"));
+    ImageIndex registry = new ImageIndex();
+    registry.apply(push(REPO, D2, "v1"));
+    assertEquals(
+        List.of(derived(DELETE_IMAGE, REPO, D1, "", "v1"), derived(DELETE_IMAGE_TAG, REPO, D1, "v1"),
+            derived(CREATE_IMAGE, REPO, D2, "v1"), derived(CREATE_IMAGE_TAG, REPO, D2, "v1")),
+        mend(index.differences(observe(registry, index), Set.of())));
+  }
+
+  @Test
+  void skippedRepositoriesAreLeftAlone() {
+    apply(push(REPO, D1, "v1"), push(OTHER_REPO, D1, "v1"));
+    ImageIndex registry = new ImageIndex(); // both repositories emptied
+    var differences = index.differences(observe(registry, index), Set.of(REPO));
+    assertEquals(List.of(new ImageIndex.Difference(ImageIndex.Difference.Kind.IMAGE_GONE, OTHER_REPO, D1, "")), differences);
+  }
+
+  @Test
+  void randomHistoriesReconcileToTheRegistrysStateAndThenFindNothing() {
+    var random = new java.util.Random(20261128);
+    List<String> repos = List.of(REPO, OTHER_REPO);
+    List<String> digests = List.of(D1, D2, D3);
+    List<String> tags = List.of("", "a", "b", "c");
+    for (int history = 0; history < 300; history++) {
+      ImageIndex known = new ImageIndex();
+      ImageIndex registry = new ImageIndex();
+      for (int step = 0; step < 12; step++) {
+        String repo = repos.get(random.nextInt(repos.size()));
+        RegistryOp op = switch (random.nextInt(4)) {
+          case 0, 1 -> push(repo, digests.get(random.nextInt(3)), tags.get(random.nextInt(tags.size())));
+          case 2 -> deleteManifest(repo, digests.get(random.nextInt(3)));
+          default -> deleteTag(repo, tags.get(1 + random.nextInt(3)));
+        };
+        registry.apply(op);
+        if (step < 6) {
+          known.apply(op); // the first half reached regcast live, the rest did not
+        }
+      }
+      List<ImageIndex.Difference> differences = known.differences(observe(registry, known), Set.of());
+      differences.forEach(d -> known.apply(d.toOp("rcn", AT)));
+      // untagged images the registry gained while regcast was down are not listed: nothing finds them
+      assertEquals(withoutOrder(tagged(registry.copy())), withoutOrder(tagged(known.copy())), "history " + history);
+      assertEquals(List.of(), known.differences(observe(registry, known), Set.of()), "history " + history);
+    }
+  }
+
+  /** Without untagged images (a reconcile cannot see those it was not told of). */
+  private static Map<String, Map<String, List<String>>> tagged(Map<String, Map<String, List<String>>> images) {
+    Map<String, Map<String, List<String>>> out = new HashMap<>();
+    images.forEach((repo, digests) -> digests.forEach((d, t) -> {
+      if (!t.isEmpty()) {
+        out.computeIfAbsent(repo, r -> new HashMap<>()).put(d, t);
+      }
+    }));
+    return out;
   }
 }

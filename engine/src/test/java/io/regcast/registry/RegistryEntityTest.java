@@ -99,6 +99,7 @@ class RegistryEntityTest {
   private String registryId;
   private RegistryInfo info;
   private RecordingTriggers triggers;
+  private ScriptedReader reader;
   private EventSourcedBehaviorTestKit<Command, Event, RegistryState> entity;
 
   @BeforeAll
@@ -131,6 +132,7 @@ class RegistryEntityTest {
     registryId = "crt-test-" + IDS.incrementAndGet();
     info = new RegistryInfo(registryId, "b1g-folder", "b1c-cloud");
     triggers = new RecordingTriggers();
+    reader = new ScriptedReader();
     entity = entity(QUIET_SETTINGS);
   }
 
@@ -150,7 +152,7 @@ class RegistryEntityTest {
 
   private EventSourcedBehaviorTestKit<Command, Event, RegistryState> entity(Settings settings) {
     return EventSourcedBehaviorTestKit.create(
-        testKit.system(), RegistryEntity.create(registryId, settings, triggers), SERIALIZATION);
+        testKit.system(), RegistryEntity.create(registryId, settings, triggers, reader), SERIALIZATION);
   }
 
   /** Leaves the entity of this test alone (its actor keeps its persistence id) and uses a new registry. */
@@ -221,6 +223,46 @@ class RegistryEntityTest {
     }
   }
 
+  // ---- the registry a reconcile reads ----
+
+  private static final io.regcast.model.RegistryEndpoint ENDPOINT =
+      new io.regcast.model.RegistryEndpoint("http://registry.test:5000", null, null);
+
+  /** A reader whose reads the test answers (or fails), so it can act while a read is in flight. */
+  static final class ScriptedReader implements RegistryReader {
+    record Read(Map<String, java.util.Set<String>> known, java.util.concurrent.CompletableFuture<RegistryObservation> answer) {}
+
+    private final LinkedBlockingQueue<Read> reads = new LinkedBlockingQueue<>();
+
+    @Override
+    public java.util.concurrent.CompletionStage<RegistryObservation> observe(
+        io.regcast.model.RegistryEndpoint endpoint, Map<String, java.util.Set<String>> known) {
+      assertEquals(ENDPOINT, endpoint);
+      var answer = new java.util.concurrent.CompletableFuture<RegistryObservation>();
+      reads.add(new Read(known, answer));
+      return answer;
+    }
+
+    Read next() throws InterruptedException {
+      Read read = reads.poll(WITHIN.toMillis(), TimeUnit.MILLISECONDS);
+      if (read == null) {
+        fail("the registry was not read within " + WITHIN);
+      }
+      return read;
+    }
+  }
+
+  /** A registry holding {@code tags} (repository → tag → digest) and none of the known digests in {@code gone}. */
+  private static RegistryObservation shows(Map<String, Map<String, String>> tags, String... goneInRepo) {
+    return new RegistryObservation(tags, goneInRepo.length == 0 ? Map.of() : Map.of(REPO, java.util.Set.of(goneInRepo)));
+  }
+
+  private TestProbe<RegistryEntity.ReconcileOutcome> reconcile() {
+    TestProbe<RegistryEntity.ReconcileOutcome> probe = testKit.createTestProbe(RegistryEntity.ReconcileOutcome.class);
+    entity.runCommand(new RegistryEntity.Reconcile(info, ENDPOINT, probe.ref()));
+    return probe;
+  }
+
   // ---- operations and expected events ----
 
   private static RegistryOp push(String sourceId, String digest, String tag) {
@@ -254,6 +296,65 @@ class RegistryEntityTest {
       out.put((String) digestThenTags[i], tags);
     }
     return out;
+  }
+
+  // ---- reconcile ----
+
+  @Test
+  void aReconcileDerivesTheMissingEventsDeliversThemAndASecondFindsNothing() throws Exception {
+    RegistryOp first = push("s1", D1, "v1");
+    ingest(first, push("s2", D2, "old"));
+    subscribe(TRIGGER);
+    var outcome = reconcile();
+    var read = reader.next();
+    assertEquals(Map.of(REPO, java.util.Set.of(D1, D2)), read.known(), "asks about every known digest");
+    // while regcast was down: v1 moved to D3, D2 deleted, D1 tagged latest
+    read.answer().complete(shows(Map.of(REPO, Map.of("v1", D3, "latest", D1)), D2));
+    var done = outcome.expectMessageClass(RegistryEntity.Reconciled.class, WITHIN);
+    assertEquals(
+        List.of("deleted " + REPO + "@" + D2, "tagged " + REPO + ":v1 → " + D3, "tagged " + REPO + ":latest → " + D1),
+        done.changes());
+    assertEquals(List.of(), done.skippedRepositories());
+    var events = triggers.next().events().stream().map(e -> e.event().type() + " " + e.event().imageDigest() + " " + e.event().tag()).toList();
+    assertEquals(
+        List.of(DELETE_IMAGE + " " + D2 + " ", DELETE_IMAGE_TAG + " " + D2 + " old",
+            CREATE_IMAGE + " " + D3 + " v1", DELETE_IMAGE_TAG + " " + D1 + " v1", CREATE_IMAGE_TAG + " " + D3 + " v1",
+            CREATE_IMAGE_TAG + " " + D1 + " latest"),
+        events);
+    assertEquals(Map.of(REPO, images(D1, List.of("latest"), D3, List.of("v1"))), view().index());
+
+    var again = reconcile();
+    reader.next().answer().complete(shows(Map.of(REPO, Map.of("v1", D3, "latest", D1))));
+    assertEquals(new RegistryEntity.Reconciled(List.of(), List.of()), again.expectMessageClass(RegistryEntity.Reconciled.class, WITHIN));
+    triggers.expectNone(QUIET);
+  }
+
+  @Test
+  void aRepositoryChangedWhileTheRegistryIsReadIsLeftForTheNextReconcile() throws Exception {
+    ingest(push("s1", D1, "v1"));
+    var outcome = reconcile();
+    var read = reader.next();
+    ingest(push("s2", D2, "v2")); // a webhook arrives after the read began: the read may predate it
+    read.answer().complete(shows(Map.of(REPO, Map.of("v1", D1))));
+    var done = outcome.expectMessageClass(RegistryEntity.Reconciled.class, WITHIN);
+    assertEquals(new RegistryEntity.Reconciled(List.of(), List.of(REPO)), done);
+    assertEquals(Map.of(REPO, images(D1, List.of("v1"), D2, List.of("v2"))), view().index(), "v2 was not deleted");
+  }
+
+  @Test
+  void oneReconcileAtATimeAndAFailedReadIsReportedWithItsProblem() throws Exception {
+    var outcome = reconcile();
+    var read = reader.next();
+    var second = reconcile();
+    var refused = second.expectMessageClass(RegistryEntity.ReconcileFailed.class, WITHIN);
+    assertEquals(io.regcast.model.Problem.Kind.ABORTED, refused.problem().kind());
+    io.regcast.model.Problem unreachable =
+        io.regcast.model.Problem.of(io.regcast.model.Problem.Kind.UPSTREAM_FAILED, "GET http://registry.test:5000/v2/_catalog answered 401");
+    read.answer().completeExceptionally(unreachable.toException());
+    assertEquals(new RegistryEntity.ReconcileFailed(unreachable), outcome.expectMessageClass(RegistryEntity.ReconcileFailed.class, WITHIN));
+    var third = reconcile(); // free again
+    reader.next().answer().complete(shows(Map.of()));
+    assertEquals(new RegistryEntity.Reconciled(List.of(), List.of()), third.expectMessageClass(RegistryEntity.Reconciled.class, WITHIN));
   }
 
   // ---- ingest ----
@@ -381,7 +482,7 @@ class RegistryEntityTest {
   void acceptedIsAnsweredOnlyOnceTheWriteIsDurable() throws InterruptedException {
     HeldFirstWrite held = holdFirstWrite();
     try {
-      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers));
+      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader));
       TestProbe<Accepted> replies = testKit.createTestProbe(Accepted.class);
       RegistryOp op = push("s1", D1, "v1");
       ref.tell(new Ingest(info, List.of(op), replies.getRef()));
@@ -400,7 +501,7 @@ class RegistryEntityTest {
   void requestsArrivingDuringAWriteArePersistedTogetherInOneWriteAndEachIsAnswered() throws InterruptedException {
     HeldFirstWrite held = holdFirstWrite();
     try {
-      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers));
+      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader));
       TestProbe<Accepted> replies = testKit.createTestProbe(Accepted.class);
       RegistryOp s1 = push("s1", D1, "v1");
       RegistryOp s2 = push("s2", D1, "v2");
@@ -688,7 +789,7 @@ class RegistryEntityTest {
     try {
       var stored =
           EventSourcedBehaviorTestKit.<Command, Event, RegistryState>create(
-              serializing.system(), RegistryEntity.create(registryId, new Settings(3, 2, NEVER, 100), triggers), SERIALIZATION);
+              serializing.system(), RegistryEntity.create(registryId, new Settings(3, 2, NEVER, 100), triggers, reader), SERIALIZATION);
       stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D2, "zeta"), push("s2", D2, "alpha")), r));
       stored.<Done>runCommand(r -> new Subscribe(TRIGGER, r));
       stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s3", D1, "mid")), r));
