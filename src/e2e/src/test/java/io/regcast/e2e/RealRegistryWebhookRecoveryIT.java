@@ -164,14 +164,142 @@ class RealRegistryWebhookRecoveryIT {
     }
   }
 
-  /** Cloud, folder, registry, gateway, robot, trigger (batches of {@value #SIZE}, cutoff 60 s), and the registry's key. */
+  /**
+   * Scenario 7, registry catch-up: events the registry lost are recovered by {@code :reconcile}.
+   * While the node is down the registry pushes, retags and deletes (its notifications fail), then
+   * restarts — and forgets the notifications it was retrying. After the node's restart {@code
+   * :reconcile} reads the registry's API and emits exactly the events live ingest would have (in
+   * some order: the registry does not say in which its changes happened), with the image ids live
+   * ingest gave; fillers pushed afterwards complete the batch, so nothing else came. A second
+   * {@code :reconcile} finds nothing: the next full batch is fillers only.
+   */
+  @Test
+  void eventsTheRegistryLostWhileTheNodeWasDownAreRecoveredByReconcile(@TempDir Path dir) throws Exception {
+    int[] ports = NodeProcess.freePorts(3);
+    Path data = dir.resolve("node");
+    Path images = Files.createDirectories(dir.resolve("images"));
+    for (String image : List.of("a", "b", "c")) {
+      RegistryProcess.buildImage(images, image, "image " + image);
+    }
+    URI registryUrl = URI.create("http://127.0.0.1:" + ports[2]);
+    URI url = URI.create("ws://127.0.0.1:" + ports[1] + "/gateways/");
+    String a;
+    String c;
+    String imageIdOfA;
+    RegistryProcess.Manifest manifestC;
+    String secret;
+    try (NodeProcess first = new NodeProcess("real-registry-reconcile-1", data).withPorts(ports[0], ports[1]).start()) {
+      JsonHttp api = new JsonHttp(first.baseUrl());
+      secret = setUp(api, "s7", registryUrl);
+      url = url.resolve(gatewayId + PATH);
+      try (RegistryProcess registry = registry(dir, first, ports[2], secret);
+          BroadcastClient before = BroadcastClient.connect("client before the stop", url, userAgent(), WAIT)) {
+        api.awaitConnectionId(gatewayId, before, WAIT);
+        // Live: a as v1 and old, c as keep, and fillers on c up to a full batch.
+        push(registry, images, "a", "v1");
+        a = registry.digest(REPO, "v1");
+        RegistryProcess.skopeo("copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+            registry.docker(REPO + ":v1"), registry.docker(REPO + ":old"));
+        push(registry, images, "c", "keep");
+        c = registry.digest(REPO, "keep");
+        manifestC = registry.manifest(REPO, "keep");
+        List<List<String>> live = new ArrayList<>(List.of(
+            ev("CreateImage", "v1", a), ev("CreateImageTag", "v1", a), ev("CreateImageTag", "old", a),
+            ev("CreateImage", "keep", c), ev("CreateImageTag", "keep", c)));
+        live.addAll(fill(registry, manifestC, "live", SIZE - live.size(), c));
+        BroadcastClient.Message m = before.next(WAIT);
+        assertEvents(live, m.events(), m.text());
+        imageIdOfA = m.events().get(0).path("details").path("image_id").asText();
+        first.stopGracefully();
+        assertTrue(before.awaitEnd(WAIT), () -> "the stopped node's client is still connected: " + before);
+
+        // While the node is down: push b as b1, retag it latest, delete a (with its two tags).
+        push(registry, images, "b", "b1");
+        RegistryProcess.skopeo("copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+            registry.docker(REPO + ":b1"), registry.docker(REPO + ":latest"));
+        RegistryProcess.skopeo("delete", "--tls-verify=false", registry.docker(REPO + "@" + a));
+      } // the registry stops, and with it the notifications it was retrying
+    }
+    String b;
+    try (RegistryProcess registry = new RegistryProcess("docker-registry-reconcile-2", dir.resolve("registry"))
+            .onPort(ports[2])
+            .start(URI.create("http://127.0.0.1:" + ports[0] + REGISTRIES + "/" + registryId + "/notifications"), secret);
+        NodeProcess second = new NodeProcess("real-registry-reconcile-2", data).withPorts(ports[0], ports[1])) {
+      b = registry.digest(REPO, "b1");
+      BroadcastClient after = restartAndReconnect(second, url);
+      try (after) {
+        JsonHttp api = new JsonHttp(second.baseUrl());
+        api.awaitConnectionId(gatewayId, after, WAIT);
+        long started = System.nanoTime();
+        JsonNode reconciled = api.post(REGISTRIES + "/" + registryId + ":reconcile", Map.of()).ok();
+        long took = ms(System.nanoTime() - started);
+        assertEquals(3, reconciled.path("changes").size(), reconciled::toString); // a delete and two tags: six events
+        List<List<String>> whileDown = List.of(
+            ev("CreateImage", "b1", b), ev("CreateImageTag", "b1", b), ev("CreateImageTag", "latest", b),
+            ev("DeleteImage", "", a), ev("DeleteImageTag", "v1", a), ev("DeleteImageTag", "old", a));
+        List<List<String>> fillers = fill(registry, manifestC, "after", SIZE - whileDown.size(), c);
+        BroadcastClient.Message m = after.next(WAIT);
+        List<JsonNode> events = m.events();
+        assertEquals(Set.copyOf(whileDown), Set.copyOf(described(events.subList(0, whileDown.size()))), m::text);
+        assertEvents(concat(described(events.subList(0, whileDown.size())), fillers), events, m.text());
+        for (JsonNode e : events.subList(0, whileDown.size())) {
+          if (e.path("details").path("image_digest").asText().equals(a)) {
+            assertEquals(imageIdOfA, e.path("details").path("image_id").asText(), "the image id live ingest gave a");
+          }
+        }
+
+        JsonNode again = api.post(REGISTRIES + "/" + registryId + ":reconcile", Map.of()).ok();
+        assertEquals(0, again.path("changes").size(), again::toString);
+        List<List<String>> more = fill(registry, manifestC, "more", SIZE, c);
+        BroadcastClient.Message next = after.next(WAIT);
+        assertEvents(more, next.events(), next.text());
+        System.out.printf(
+            "[real registry 7] registry restarted while the node was down (its retries lost); :reconcile found"
+                + " the %d changes in %d ms and emitted the 6 events live ingest would have; a second found none%n",
+            reconciled.path("changes").size(), took);
+      }
+    }
+  }
+
+  private RegistryProcess registry(Path dir, NodeProcess node, int port, String secret) throws Exception {
+    return new RegistryProcess("docker-registry-reconcile-1", dir.resolve("registry"))
+        .onPort(port)
+        .start(node.baseUrl().resolve(REGISTRIES + "/" + registryId + "/notifications"), secret);
+  }
+
+  /** Tags {@code count} fillers {@code prefix-i} on the manifest (live webhooks); their expected events. */
+  private List<List<String>> fill(
+      RegistryProcess registry, RegistryProcess.Manifest manifest, String prefix, int count, String digest) throws Exception {
+    List<List<String>> out = new ArrayList<>();
+    for (int i = 1; i <= count; i++) {
+      registry.putManifest(REPO, prefix + "-" + i, manifest);
+      out.add(ev("CreateImageTag", prefix + "-" + i, digest));
+    }
+    return out;
+  }
+
+  private static <T> List<T> concat(List<T> first, List<T> second) {
+    List<T> out = new ArrayList<>(first);
+    out.addAll(second);
+    return out;
+  }
+
+  /** Cloud, folder, registry (reconciled at {@code registryUrl}, if any), gateway, robot, trigger (batches of {@value #SIZE}, cutoff 60 s), and the registry's key. */
   private String setUp(JsonHttp api) {
-    cloudId = created(api.post("/resource-manager/v1/clouds", Map.of("name", "s6-cloud")));
-    folderId = created(api.post("/resource-manager/v1/folders", Map.of("cloudId", cloudId, "name", "s6-folder")));
-    registryId = created(api.post(REGISTRIES, Map.of("folderId", folderId, "name", "s6-registry")));
+    return setUp(api, "s6", null);
+  }
+
+  private String setUp(JsonHttp api, String prefix, URI registryUrl) {
+    cloudId = created(api.post("/resource-manager/v1/clouds", Map.of("name", prefix + "-cloud")));
+    folderId = created(api.post("/resource-manager/v1/folders", Map.of("cloudId", cloudId, "name", prefix + "-folder")));
+    Map<String, Object> registry = new java.util.HashMap<>(Map.of("folderId", folderId, "name", prefix + "-registry"));
+    if (registryUrl != null) {
+      registry.put("url", registryUrl.toString());
+    }
+    registryId = created(api.post(REGISTRIES, registry));
     gatewayId =
-        created(api.post(GATEWAYS, Map.of("folderId", folderId, "name", "s6-gateway", "websocketPaths", List.of(PATH))));
-    String account = created(api.post("/iam/v1/serviceAccounts", Map.of("folderId", folderId, "name", "s6-robot")));
+        created(api.post(GATEWAYS, Map.of("folderId", folderId, "name", prefix + "-gateway", "websocketPaths", List.of(PATH))));
+    String account = created(api.post("/iam/v1/serviceAccounts", Map.of("folderId", folderId, "name", prefix + "-robot")));
     api.allowBroadcast(folderId, account);
     Map<String, Object> rule =
         Map.of(
@@ -182,8 +310,8 @@ class RealRegistryWebhookRecoveryIT {
     created(
         api.post(
             "/triggers/v1/triggers",
-            Map.of("folderId", folderId, "name", "s6-trigger", "rule", Map.of("containerRegistry", rule))));
-    String user = created(api.post("/iam/v1/users", Map.of("name", "s6-pusher")));
+            Map.of("folderId", folderId, "name", prefix + "-trigger", "rule", Map.of("containerRegistry", rule))));
+    String user = created(api.post("/iam/v1/users", Map.of("name", prefix + "-pusher")));
     JsonNode issued = api.post("/iam/v1/apiKeys", Map.of("userId", user, "description", "docker-registry")).ok();
     String secret =
         issued.has("secret") ? issued.path("secret").asText() : issued.path("response").path("secret").asText();
@@ -236,21 +364,28 @@ class RealRegistryWebhookRecoveryIT {
   }
 
   private void assertEvents(List<List<String>> expected, List<JsonNode> got, String text) {
-    List<List<String>> seen = new ArrayList<>();
     Set<String> ids = new HashSet<>();
     for (JsonNode event : got) {
+      assertTrue(ids.add(event.path("event_metadata").path("event_id").asText()), () -> "distinct event ids: " + text);
+      assertEquals(folderId, event.path("event_metadata").path("folder_id").asText(), event::toString);
+      assertEquals(cloudId, event.path("event_metadata").path("cloud_id").asText(), event::toString);
+    }
+    assertEquals(expected, described(got), () -> "events: " + text);
+  }
+
+  /** Each event as {@link #ev} writes it. */
+  private static List<List<String>> described(List<JsonNode> events) {
+    List<List<String>> out = new ArrayList<>();
+    for (JsonNode event : events) {
       String type = event.path("event_metadata").path("event_type").asText();
-      seen.add(
+      out.add(
           List.of(
               type.startsWith(TYPE_PREFIX) ? type.substring(TYPE_PREFIX.length()) : type,
               event.path("details").path("repository_name").asText(),
               event.path("details").path("tag").asText(),
               event.path("details").path("image_digest").asText()));
-      assertTrue(ids.add(event.path("event_metadata").path("event_id").asText()), () -> "distinct event ids: " + text);
-      assertEquals(folderId, event.path("event_metadata").path("folder_id").asText(), event::toString);
-      assertEquals(cloudId, event.path("event_metadata").path("cloud_id").asText(), event::toString);
     }
-    assertEquals(expected, seen, () -> "events: " + text);
+    return out;
   }
 
   private static String created(JsonHttp.Response response) {

@@ -60,6 +60,12 @@ public final class RegistryProcess implements AutoCloseable {
     this.dir = dir;
   }
 
+  /** Listens on {@code port} (e.g. a stopped registry's, to restart it) instead of a free one. */
+  public RegistryProcess onPort(int port) {
+    this.port = port;
+    return this;
+  }
+
   /**
    * Writes the config, starts the registry and waits until {@code GET /v2/} answers 200.
    *
@@ -67,7 +73,9 @@ public final class RegistryProcess implements AutoCloseable {
    * @param apiKey sent as {@code Authorization: Bearer <apiKey>}
    */
   public RegistryProcess start(URI notificationsUrl, String apiKey) throws IOException, InterruptedException {
-    port = NodeProcess.freePorts(1)[0];
+    if (port == 0) {
+      port = NodeProcess.freePorts(1)[0];
+    }
     Path storage = Files.createDirectories(dir.resolve("storage"));
     Path config = dir.resolve("config.yml");
     Files.writeString(
