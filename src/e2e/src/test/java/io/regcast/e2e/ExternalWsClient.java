@@ -1,45 +1,31 @@
 package io.regcast.e2e;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A client from {@code src/e2e/clients/} run as a subprocess: every stdout line is one JSON event
- * (see {@link WsClient}); stderr is kept for failure messages. The end of stdout is reported as an
- * {@code {"event":"eof","exitCode":N}} event.
+ * A client from {@code src/e2e/clients/} run as a subprocess ({@link ClientProcess}): every stdout
+ * line is one JSON event (see {@link WsClient}); stderr is kept for failure messages. The end of
+ * stdout is reported as an {@code {"event":"eof","exitCode":N}} event.
  */
 public final class ExternalWsClient implements WsClient {
-  private static final Duration EXIT_DEADLINE = Duration.ofSeconds(5);
-
   private final String kind;
-  private final List<String> command;
-  private final Process process;
   private final ClientEvents events;
-  private final StringBuffer stderr = new StringBuffer();
-  private final Thread killOnExit;
+  private final ClientProcess process;
 
   private ExternalWsClient(String kind, List<String> command) throws IOException {
     this.kind = kind;
-    this.command = List.copyOf(command);
     this.events = new ClientEvents(kind, this::details);
-    this.process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-    process.getOutputStream().close();
-    killOnExit = new Thread(process::destroyForcibly);
-    Runtime.getRuntime().addShutdownHook(killOnExit);
-    daemon("stdout-" + kind, this::readEvents).start();
-    daemon("stderr-" + kind, () -> copy(process.getErrorStream(), stderr)).start();
+    this.process =
+        new ClientProcess(
+            kind,
+            new ProcessBuilder(command),
+            line -> events.add(parse(line)),
+            exitCode -> events.add(JsonHttp.JSON.createObjectNode().put("event", "eof").put("exitCode", exitCode)));
   }
 
   /** The npm {@code ws} client: {@code node clients/node/ws-client.mjs URL}. */
@@ -87,56 +73,17 @@ public final class ExternalWsClient implements WsClient {
 
   /** Waits for the process to exit and returns its exit code (an AssertionError after 5 s). */
   public int exitCode() {
-    try {
-      if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new AssertionError(kind + " did not exit within " + EXIT_DEADLINE + details());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(kind + ": interrupted", e);
-    }
-    return process.exitValue();
+    return process.exitCode();
   }
 
   @Override
   public String details() {
-    return "\n--- " + kind + ": " + String.join(" ", command) + (process.isAlive() ? " (running)" : " (exit code "
-        + process.exitValue() + ")") + "; stderr ---\n" + stderr;
+    return process.details();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly().waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-    try {
-      Runtime.getRuntime().removeShutdownHook(killOnExit);
-    } catch (IllegalStateException shuttingDown) {
-      // the hook runs anyway
-    }
-  }
-
-  private void readEvents() {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
-      for (String line; (line = lines.readLine()) != null; ) {
-        events.add(parse(line));
-      }
-    } catch (IOException e) {
-      stderr.append("[test] reading stdout failed: ").append(e).append('\n');
-    }
-    ObjectNode eof = JsonHttp.JSON.createObjectNode().put("event", "eof");
-    try {
-      eof.put("exitCode", process.waitFor());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    events.add(eof);
+    process.close();
   }
 
   private static JsonNode parse(String line) {
@@ -149,21 +96,5 @@ public final class ExternalWsClient implements WsClient {
       // reported as is, below
     }
     return JsonHttp.JSON.createObjectNode().put("event", "unparsed").put("line", line);
-  }
-
-  private static void copy(InputStream from, StringBuffer to) {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(from, UTF_8))) {
-      for (String line; (line = lines.readLine()) != null; ) {
-        to.append(line).append('\n');
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static Thread daemon(String name, Runnable body) {
-    Thread thread = new Thread(body, name);
-    thread.setDaemon(true);
-    return thread;
   }
 }

@@ -62,17 +62,22 @@ public final class JsonHttp {
    * its id: broadcasts reach the client from then on. Each poll is one HTTP round trip.
    */
   public String awaitConnectionId(String gatewayId, BroadcastClient client, Duration within) {
+    return awaitConnectionId(gatewayId, client.name(), client.userAgent(), within);
+  }
+
+  /** {@link #awaitConnectionId(String, BroadcastClient, Duration)} for any client that sends {@code userAgent}. */
+  public String awaitConnectionId(String gatewayId, String client, String userAgent, Duration within) {
     long until = System.nanoTime() + within.toNanos();
     JsonNode listed;
     do {
       listed = get("/apigateways/v1/apigateways/" + gatewayId + "/connections").ok();
       for (JsonNode c : listed.path("connections")) {
-        if (client.userAgent().equals(c.path("identity").path("userAgent").asText())) {
+        if (userAgent.equals(c.path("identity").path("userAgent").asText())) {
           return c.path("id").asText();
         }
       }
     } while (System.nanoTime() < until);
-    throw new AssertionError(client.name() + " is not among the gateway's connections after " + within + ": " + listed);
+    throw new AssertionError(client + " is not among the gateway's connections after " + within + ": " + listed);
   }
 
   public Response get(String path) {

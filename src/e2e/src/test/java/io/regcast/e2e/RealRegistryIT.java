@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A real CNCF Distribution registry ({@link RegistryProcess}: Debian's docker-registry 2.8) drives
  * a regcast node ({@link NodeProcess}) through its webhook notifications; images are built with
  * umoci and pushed, copied and deleted with skopeo, and the trigger's messages are read by
- * WebSocket clients ({@link BroadcastClient}).
+ * WebSocket clients ({@link BroadcastClient}; in scenario 8 also a real browser, {@link
+ * BrowserWsClient}). Each scenario that passes prints one {@code [scenario N] …: ok (T ms)} line.
  *
  * <p>One node and one registry serve the class. The trigger takes all four event types with
  * batches of one event, so each event is one message. Each scenario uses its own repository, and
@@ -80,7 +81,9 @@ class RealRegistryIT {
   private static String accountId;
   private static Path images;
   private static RegistryProcess.Manifest sentinelManifest;
+  private static String sentinelDigest;
   private static final AtomicInteger marks = new AtomicInteger();
+  private static long scenarioStarted;
 
   @BeforeAll
   static void startNodeAndRegistry() throws Exception {
@@ -123,14 +126,14 @@ class RealRegistryIT {
     RegistryProcess.buildImage(images, "a", "image a");
     RegistryProcess.buildImage(images, "b", "image b");
 
-    URI base = URI.create("ws://127.0.0.1:" + node.gatewayUrl().getPort() + "/gateways/" + gatewayId);
-    client = BroadcastClient.connect("client on " + PATH, URI.create(base + PATH), userAgent(), WAIT);
-    otherClient = BroadcastClient.connect("client on " + OTHER_PATH, URI.create(base + OTHER_PATH), userAgent(), WAIT);
+    client = BroadcastClient.connect("client on " + PATH, gatewayUrl(gatewayId, PATH), userAgent(), WAIT);
+    otherClient = BroadcastClient.connect("client on " + OTHER_PATH, gatewayUrl(gatewayId, OTHER_PATH), userAgent(), WAIT);
     awaitConnectionId(client);
     otherConnectionId = awaitConnectionId(otherClient);
 
     push("a", SENTINEL, "s0");
     sentinelManifest = registry.manifest(SENTINEL, "s0");
+    sentinelDigest = registry.digest(SENTINEL, "s0");
     sync(); // the sentinel's own CreateImage + CreateImageTag, and anything else so far
     System.out.printf(
         "[real registry] node %s, docker-registry at %s, trigger path ready in %d ms%n",
@@ -159,10 +162,11 @@ class RealRegistryIT {
     }
   }
 
-  /** Whatever an earlier scenario left (a failed one) is read and dropped. */
+  /** Whatever an earlier scenario left (a failed one) is read and dropped; the scenario's clock starts. */
   @BeforeEach
   void drain() throws Exception {
     sync();
+    scenarioStarted = System.nanoTime();
   }
 
   // ---- scenarios ----
@@ -183,7 +187,10 @@ class RealRegistryIT {
         "one image, one image_id");
     assertNothingMore();
     assertNothingOnTheOtherPath();
-    System.out.printf("[real registry 1] push %s:v1 → CreateImage + CreateImageTag %s in %d ms%n", repo, d, took);
+    passed(
+        1,
+        "push %s:v1 → CreateImage + CreateImageTag (%s) on %s in %d ms, nothing more, nothing on %s",
+        repo, d, PATH, took, OTHER_PATH);
   }
 
   @Test
@@ -203,7 +210,7 @@ class RealRegistryIT {
     assertEquals(d, registry.digest(repo, "latest"));
     assertEvents(List.of(ev("CreateImageTag", repo, "latest", d)), got);
     assertNothingMore();
-    System.out.printf("[real registry 2] copy %s:v1 → :latest → CreateImageTag only, in %d ms%n", repo, took);
+    passed(2, "skopeo copy %s:v1 → :latest → CreateImageTag only, in %d ms, nothing more", repo, took);
   }
 
   @Test
@@ -227,8 +234,9 @@ class RealRegistryIT {
             ev("CreateImageTag", repo, "v1", moved)),
         got);
     assertNothingMore();
-    System.out.printf(
-        "[real registry 3] push another image as %s:v1 → CreateImage, DeleteImageTag (old), CreateImageTag in %d ms%n",
+    passed(
+        3,
+        "push another image as %s:v1 → CreateImage, DeleteImageTag (old), CreateImageTag in %d ms, nothing more",
         repo, took);
   }
 
@@ -254,8 +262,9 @@ class RealRegistryIT {
         got);
     // The registry follows its manifest delete with a tag delete per tag: they must add nothing.
     assertNothingMore();
-    System.out.printf(
-        "[real registry 4] skopeo delete %s@%s (tags v1, latest) → DeleteImage + 2 DeleteImageTag in %d ms%n",
+    passed(
+        4,
+        "skopeo delete %s@%s (tags v1, latest) → DeleteImage + 2 DeleteImageTag in %d ms, nothing more",
         repo, d, took);
   }
 
@@ -303,11 +312,10 @@ class RealRegistryIT {
                         "batchSettings", Map.of("size", batchSize, "cutoff", "2s"),
                         "gatewayWebsocketBroadcast",
                         Map.of("gatewayId", gateway, "path", "/batched", "serviceAccountId", accountId))))));
-    URI base = URI.create("ws://127.0.0.1:" + node.gatewayUrl().getPort() + "/gateways/" + gateway);
     try (BroadcastClient filtered =
-            BroadcastClient.connect("client on /filtered", URI.create(base + "/filtered"), userAgent(), WAIT);
+            BroadcastClient.connect("client on /filtered", gatewayUrl(gateway, "/filtered"), userAgent(), WAIT);
         BroadcastClient batched =
-            BroadcastClient.connect("client on /batched", URI.create(base + "/batched"), userAgent(), WAIT)) {
+            BroadcastClient.connect("client on /batched", gatewayUrl(gateway, "/batched"), userAgent(), WAIT)) {
       awaitConnectionId(gateway, filtered);
       awaitConnectionId(gateway, batched);
 
@@ -375,9 +383,10 @@ class RealRegistryIT {
         back.add(m.events().get(0));
       }
       assertEvents(List.of(ev("DeleteImageTag", app, "v1", b), ev("CreateImageTag", app, "v1", a)), back);
-      System.out.printf(
-          "[real registry 5] filter %s:v1 → exactly its 5 events (v2 and %s filtered out) in %d ms;"
-              + " batch size %d/cutoff 2s: %d CreateImageTags in messages of %s events, in order, in %d ms%n",
+      passed(
+          5,
+          "filter %s:v1 → exactly its 5 events (v2 and %s filtered out) in %d ms;"
+              + " batch size %d/cutoff 2s: %d CreateImageTags in messages of %s events, in order, in %d ms",
           app, other, filterTook, batchSize, tags, sizes, batchTook);
     }
   }
@@ -414,11 +423,72 @@ class RealRegistryIT {
     }
     assertEquals(pushes, fromReturn.size());
     assertNothingMore();
-    System.out.printf(
-        "[latency] skopeo copy → client: median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms over %d pushes"
-            + " (from skopeo copy starting: median %.1f ms)%n",
+    passed(
+        7,
+        "latency skopeo copy → client: median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms over %d pushes"
+            + " (from skopeo copy starting: median %.1f ms)",
         percentile(fromReturn, 50), percentile(fromReturn, 90), percentile(fromReturn, 0), percentile(fromReturn, 100),
         pushes, percentile(fromStart, 50));
+  }
+
+  /**
+   * Scenario 8: scenario 1 as a web page sees it. Headless Chromium on a page the test serves
+   * ({@link BrowserWsClient}) opens {@code new WebSocket(url)} on the trigger's path; the texts the
+   * page received are the push's CreateImage and CreateImageTag, the very JSON the JDK client on
+   * the same path got, and then nothing but the sentinel.
+   */
+  @Test
+  @Order(8)
+  void aBrowserPageOnTheTriggersPathReceivesCreateImageAndCreateImageTag() throws Exception {
+    String repo = "s8/hello";
+    try (BrowserWsClient browser = BrowserWsClient.open(gatewayUrl(gatewayId, PATH))) {
+      browser.expect("open", WAIT);
+      api.awaitConnectionId(gatewayId, browser.kind(), browser.userAgent(), WAIT);
+      long connected = ms(System.nanoTime() - scenarioStarted);
+
+      long t = System.nanoTime();
+      push("a", repo, "v1");
+      String d = registry.digest(repo, "v1");
+      List<JsonNode> got = nextInBrowser(browser, 2);
+      long took = ms(System.nanoTime() - t);
+      assertEvents(List.of(ev("CreateImage", repo, "v1", d), ev("CreateImageTag", repo, "v1", d)), got);
+      assertEquals(
+          got.get(0).path("details").path("image_id").asText(),
+          got.get(1).path("details").path("image_id").asText(),
+          "one image, one image_id");
+      assertEquals(next(2), got, "the browser got the JSON the JDK client on the same path got");
+
+      // Nothing more: after the JDK client's sentinel, the browser's next message is that sentinel.
+      assertNothingMore();
+      List<JsonNode> sentinel = nextInBrowser(browser, 1);
+      assertEquals(
+          List.of(List.of("CreateImageTag", registryId + "/" + SENTINEL, "mark-" + marks.get(), sentinelDigest)),
+          sentinel.stream().map(RealRegistryIT::view).toList(),
+          () -> "the browser's next message: " + sentinel);
+      passed(
+          8,
+          "headless Chromium, page served by the test, connected in %d ms; push %s:v1 → CreateImage + CreateImageTag"
+              + " (%s) on %s in %d ms, the same JSON as the JDK client's, nothing more",
+          connected, repo, d, PATH, took);
+    }
+  }
+
+  /**
+   * The next {@code n} messages the browser's page received, one event each: each is a text
+   * message whose exact text is a trigger's {@code {"messages":[event]}}.
+   */
+  private static List<JsonNode> nextInBrowser(BrowserWsClient browser, int n) throws Exception {
+    List<JsonNode> events = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      JsonNode received = browser.expect("message", WAIT);
+      assertEquals("text", received.path("type").asText(), () -> "a text message: " + received);
+      JsonNode message = JsonHttp.JSON.readTree(received.path("data").asText());
+      assertTrue(
+          message.isObject() && message.size() == 1 && message.path("messages").size() == 1,
+          () -> "a trigger's message with one event: " + received);
+      events.add(message.path("messages").get(0));
+    }
+    return events;
   }
 
   /** Nearest-rank percentile of nanosecond values, in milliseconds (negative: before the copy returned). */
@@ -528,6 +598,23 @@ class RealRegistryIT {
 
   private static String awaitConnectionId(String gateway, BroadcastClient c) {
     return api.awaitConnectionId(gateway, c, WAIT);
+  }
+
+  /**
+   * The one line a scenario prints once it passed, for the CI log: {@code [scenario N] what: ok (T
+   * ms)}, T since the scenario started (after the drain).
+   */
+  private static void passed(int scenario, String what, Object... args) {
+    printPassed(scenario, String.format(what, args), System.nanoTime() - scenarioStarted);
+  }
+
+  /** {@code [scenario N] what: ok (T ms)} on stdout, which failsafe shows in the build's output. */
+  static void printPassed(int scenario, String what, long tookNanos) {
+    System.out.printf("[scenario %d] %s: ok (%d ms)%n", scenario, what, ms(tookNanos));
+  }
+
+  private static URI gatewayUrl(String gateway, String path) {
+    return URI.create("ws://127.0.0.1:" + node.gatewayUrl().getPort() + "/gateways/" + gateway + path);
   }
 
   private static String created(JsonHttp.Response response) {

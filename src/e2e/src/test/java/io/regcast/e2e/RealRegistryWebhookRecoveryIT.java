@@ -62,6 +62,8 @@ class RealRegistryWebhookRecoveryIT {
 
   @Test
   void eventsPushedWhileTheNodeIsDownArriveExactlyOnceAfterItsRestart(@TempDir Path dir) throws Exception {
+    long scenarioStarted = System.nanoTime();
+    long stopTook;
     int[] ports = NodeProcess.freePorts(2);
     Path data = dir.resolve("node");
     Path images = Files.createDirectories(dir.resolve("images"));
@@ -97,7 +99,7 @@ class RealRegistryWebhookRecoveryIT {
           long stopped = System.nanoTime();
           first.stopGracefully();
           assertTrue(before.awaitEnd(WAIT), () -> "the stopped node's client is still connected: " + before);
-          System.out.printf("[real registry 6] node stopped (SIGTERM) in %d ms%n", ms(System.nanoTime() - stopped));
+          stopTook = ms(System.nanoTime() - stopped);
         }
 
         // While the node is down: retag (copy) and move v1 to image b. The registry's
@@ -151,13 +153,17 @@ class RealRegistryWebhookRecoveryIT {
             for (JsonNode e : next.events()) {
               assertTrue(ids.add(e.path("event_metadata").path("event_id").asText()), () -> "event ids repeat: " + next.text());
             }
-            System.out.printf(
-                "[real registry 6] %d events pushed while the node was down (pushed in %d ms),"
-                    + " node ready %d ms after launch, client back %d ms after the restart; each arrived exactly"
-                    + " once, in order, %d ms after the client reconnected (registry retries, backoff 1s;"
-                    + " %d registry log lines mention a retry)%n",
-                whileDown.size(), ms(restartAt - down), second.startMillis(), ms(reconnected - restartAt),
-                ms(arrived - reconnected), registry.output().lines().filter(l -> l.contains("retry")).count());
+            RealRegistryIT.printPassed(
+                6,
+                String.format(
+                    "node stopped (SIGTERM) in %d ms; %d events pushed while it was down (in %d ms),"
+                        + " node ready %d ms after launch, client back %d ms after the restart; each arrived"
+                        + " exactly once, in order, %d ms after the client reconnected (registry retries, backoff"
+                        + " 1s; %d registry log lines mention a retry)",
+                    stopTook, whileDown.size(), ms(restartAt - down), second.startMillis(),
+                    ms(reconnected - restartAt), ms(arrived - reconnected),
+                    registry.output().lines().filter(l -> l.contains("retry")).count()),
+                System.nanoTime() - scenarioStarted);
           }
         }
       }
