@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a regcast node ({@link NodeProcess}) through its webhook notifications; images are built with
  * umoci and pushed, copied and deleted with skopeo, and the trigger's messages are read by
  * WebSocket clients ({@link BroadcastClient}; in scenario 8 also a real browser, {@link
- * BrowserWsClient}). Each scenario that passes prints one {@code [scenario N] …: ok (T ms)} line.
+ * BrowserWsClient}). Each scenario that passes prints one {@code [scenario N] …: ok (T ms)} line (the latency measurement {@code [latency] …}).
  *
  * <p>One node and one registry serve the class. The trigger takes all four event types with
  * batches of one event, so each event is one message. Each scenario uses its own repository, and
@@ -187,8 +187,7 @@ class RealRegistryIT {
         "one image, one image_id");
     assertNothingMore();
     assertNothingOnTheOtherPath();
-    passed(
-        1,
+    passed("scenario 1",
         "push %s:v1 → CreateImage + CreateImageTag (%s) on %s in %d ms, nothing more, nothing on %s",
         repo, d, PATH, took, OTHER_PATH);
   }
@@ -210,7 +209,7 @@ class RealRegistryIT {
     assertEquals(d, registry.digest(repo, "latest"));
     assertEvents(List.of(ev("CreateImageTag", repo, "latest", d)), got);
     assertNothingMore();
-    passed(2, "skopeo copy %s:v1 → :latest → CreateImageTag only, in %d ms, nothing more", repo, took);
+    passed("scenario 2", "skopeo copy %s:v1 → :latest → CreateImageTag only, in %d ms, nothing more", repo, took);
   }
 
   @Test
@@ -234,8 +233,7 @@ class RealRegistryIT {
             ev("CreateImageTag", repo, "v1", moved)),
         got);
     assertNothingMore();
-    passed(
-        3,
+    passed("scenario 3",
         "push another image as %s:v1 → CreateImage, DeleteImageTag (old), CreateImageTag in %d ms, nothing more",
         repo, took);
   }
@@ -262,8 +260,7 @@ class RealRegistryIT {
         got);
     // The registry follows its manifest delete with a tag delete per tag: they must add nothing.
     assertNothingMore();
-    passed(
-        4,
+    passed("scenario 4",
         "skopeo delete %s@%s (tags v1, latest) → DeleteImage + 2 DeleteImageTag in %d ms, nothing more",
         repo, d, took);
   }
@@ -383,8 +380,7 @@ class RealRegistryIT {
         back.add(m.events().get(0));
       }
       assertEvents(List.of(ev("DeleteImageTag", app, "v1", b), ev("CreateImageTag", app, "v1", a)), back);
-      passed(
-          5,
+      passed("scenario 5",
           "filter %s:v1 → exactly its 5 events (v2 and %s filtered out) in %d ms;"
               + " batch size %d/cutoff 2s: %d CreateImageTags in messages of %s events, in order, in %d ms",
           app, other, filterTook, batchSize, tags, sizes, batchTook);
@@ -423,8 +419,7 @@ class RealRegistryIT {
     }
     assertEquals(pushes, fromReturn.size());
     assertNothingMore();
-    passed(
-        7,
+    passed("latency",
         "latency skopeo copy → client: median %.1f ms, p90 %.1f ms, min %.1f ms, max %.1f ms over %d pushes"
             + " (from skopeo copy starting: median %.1f ms)",
         percentile(fromReturn, 50), percentile(fromReturn, 90), percentile(fromReturn, 0), percentile(fromReturn, 100),
@@ -465,8 +460,7 @@ class RealRegistryIT {
           List.of(List.of("CreateImageTag", registryId + "/" + SENTINEL, "mark-" + marks.get(), sentinelDigest)),
           sentinel.stream().map(RealRegistryIT::view).toList(),
           () -> "the browser's next message: " + sentinel);
-      passed(
-          8,
+      passed("scenario 8",
           "headless Chromium, page served by the test, connected in %d ms; push %s:v1 → CreateImage + CreateImageTag"
               + " (%s) on %s in %d ms, the same JSON as the JDK client's, nothing more",
           connected, repo, d, PATH, took);
@@ -604,13 +598,13 @@ class RealRegistryIT {
    * The one line a scenario prints once it passed, for the CI log: {@code [scenario N] what: ok (T
    * ms)}, T since the scenario started (after the drain).
    */
-  private static void passed(int scenario, String what, Object... args) {
+  private static void passed(String scenario, String what, Object... args) {
     printPassed(scenario, String.format(what, args), System.nanoTime() - scenarioStarted);
   }
 
   /** {@code [scenario N] what: ok (T ms)} on stdout, which failsafe shows in the build's output. */
-  static void printPassed(int scenario, String what, long tookNanos) {
-    System.out.printf("[scenario %d] %s: ok (%d ms)%n", scenario, what, ms(tookNanos));
+  static void printPassed(String scenario, String what, long tookNanos) {
+    System.out.printf("[%s] %s: ok (%d ms)%n", scenario, what, ms(tookNanos));
   }
 
   private static URI gatewayUrl(String gateway, String path) {
