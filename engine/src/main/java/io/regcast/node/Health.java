@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,6 +30,12 @@ import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
  * calls it per request, bounded by {@code pekko.management.health-checks.check-timeout}.
  */
 public final class Health {
+  /**
+   * How long a check waits before it answers "not ready" (below check-timeout: a check that
+   * times out there makes /ready answer 500, not 503).
+   */
+  static final Duration ANSWER_WITHIN = Duration.ofMillis(1000);
+
   private Health() {}
 
   /** Per actor system: whether {@link Node#start} has finished (regions initialised, HTTP bound). */
@@ -58,7 +65,6 @@ public final class Health {
    * shard coordinator answers this node's trigger region.
    */
   public static final class ShardingCheck implements Supplier<CompletionStage<Boolean>> {
-    private static final Duration TIMEOUT = Duration.ofSeconds(2);
     private final ActorSystem system;
 
     public ShardingCheck(ActorSystem system) {
@@ -71,8 +77,9 @@ public final class Health {
         return CompletableFuture.completedFuture(false);
       }
       var region = ClusterSharding.get(system).shardRegion(TriggerEntity.ENTITY_KEY.name());
-      return Patterns.ask(region, ShardRegion.getCurrentRegionsInstance(), TIMEOUT)
-          .thenApply(reply -> reply instanceof ShardRegion.CurrentRegions);
+      return Patterns.ask(region, ShardRegion.getCurrentRegionsInstance(), ANSWER_WITHIN)
+          .thenApply(reply -> reply instanceof ShardRegion.CurrentRegions)
+          .exceptionally(noAnswer -> false);
     }
   }
 
@@ -100,13 +107,13 @@ public final class Health {
 
     @Override
     public CompletionStage<Boolean> get() {
-      CompletableFuture<Boolean> running = inFlight.get();
-      if (running != null && !running.isDone()) {
-        return running;
+      CompletableFuture<Boolean> probe = inFlight.get();
+      if (probe == null || probe.isDone()) {
+        probe = CompletableFuture.supplyAsync(this::selectOne, probes);
+        inFlight.set(probe);
       }
-      CompletableFuture<Boolean> probe = CompletableFuture.supplyAsync(this::selectOne, probes);
-      inFlight.set(probe);
-      return probe;
+      // A probe still waiting for a connection answers "not ready" (and goes on for the next one).
+      return probe.copy().completeOnTimeout(false, ANSWER_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private boolean selectOne() {
