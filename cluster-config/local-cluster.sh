@@ -169,12 +169,14 @@ start() {
     mkdir -p "$node"
     printf 'http=%s\ngateway=%s\ncluster=%s\nmanagement=%s\n' \
       "${ports[base]}" "${ports[base + 1]}" "${ports[base + 2]}" "${ports[base + 3]}" >"$node/ports"
+    # exec, env and nohup each replace themselves: $! is the JVM's PID (what stop signals).
     # shellcheck disable=SC2086
-    db_env REGCAST_DATA_DIR="$node" REGCAST_ADMIN_KEY="$key" \
+    (exec env REGCAST_DB=postgres REGCAST_JDBC_URL="$(jdbc_url)" REGCAST_DB_USER=$DB_USER \
+      REGCAST_DB_PASSWORD=$DB_PASSWORD REGCAST_DATA_DIR="$node" REGCAST_ADMIN_KEY="$key" \
       REGCAST_HTTP_PORT="${ports[base]}" REGCAST_GATEWAY_PORT="${ports[base + 1]}" \
       REGCAST_CLUSTER_PORT="${ports[base + 2]}" REGCAST_MANAGEMENT_PORT="${ports[base + 3]}" \
       REGCAST_SEED_NODES="$seeds" \
-      setsid nohup java $JAVA_OPTS -Dconfig.file="$HERE/postgres-cluster.conf" -jar "$JAR" \
+      nohup java $JAVA_OPTS -Dconfig.file="$HERE/postgres-cluster.conf" -jar "$JAR") \
       >"$node/node.log" 2>&1 </dev/null &
     echo $! >"$node/pid"
   done
