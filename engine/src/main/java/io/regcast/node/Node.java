@@ -36,6 +36,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,10 +91,19 @@ public final class Node implements AutoCloseable {
       log.info("Journal schema ready ({}, {})", settings.persistence().database(),
           settings.persistence().isH2() ? settings.dataDir() : "external database");
     }
+    int managementPort = settings.management().port() == 0
+        ? freePort(settings.management().host())
+        : settings.management().port();
+    Config management = ConfigFactory.parseMap(java.util.Map.of("pekko.management.http.port", managementPort));
     ActorSystem<Void> system =
         ActorSystem.create(
-            Behaviors.empty(), SYSTEM_NAME, settings.pekkoOverrides().withFallback(loaded));
+            Behaviors.empty(), SYSTEM_NAME,
+            management.withFallback(settings.pekkoOverrides()).withFallback(loaded));
     try {
+      // First: /alive answers and /ready says 503 while the node starts.
+      String managementUrl =
+          PekkoManagement.get(system).start().toCompletableFuture()
+              .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS).toString();
       Cluster cluster = Cluster.get(system);
       if (settings.cluster().seedNodes().isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -164,13 +174,15 @@ public final class Node implements AutoCloseable {
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
       Node node = new Node(system, settings, http, gateway, hub);
+      Health.Started.ID.get(system).set();
       log.info(
-          "regcast node ready in {} ms: http://{}:{}, gateway ws://{}:{} (data {})",
+          "regcast node ready in {} ms: http://{}:{}, gateway ws://{}:{}, management {} (data {})",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
           http.localAddress().getHostString(),
           http.localAddress().getPort(),
           gateway.address().getHostString(),
           gateway.address().getPort(),
+          managementUrl.replaceAll("/$", ""),
           settings.persistence().isH2() ? settings.dataDir() : settings.persistence().jdbcUrl());
       return node;
     } catch (Exception e) {
@@ -179,6 +191,14 @@ public final class Node implements AutoCloseable {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       throw e;
+    }
+  }
+
+  /** A port on {@code host} that was free a moment ago (Pekko Management cannot bind port 0). */
+  private static int freePort(String host) throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket()) {
+      socket.bind(new InetSocketAddress(host, 0));
+      return socket.getLocalPort();
     }
   }
 

@@ -24,6 +24,7 @@ public record Settings(
     Http http,
     GatewaySettings gateway,
     Cluster cluster,
+    Management management,
     Persistence persistence,
     CatalogEntity.Settings catalog,
     RegistryEntity.Settings registry,
@@ -46,6 +47,9 @@ public record Settings(
   public record Http(String host, int port, long maxBodySize, Duration askTimeout) {}
 
   public record Cluster(String host, int port, List<String> seedNodes) {}
+
+  /** Pekko Management's listener (health checks, read-only cluster HTTP); port 0 = a free one. */
+  public record Management(String host, int port) {}
 
   public record Persistence(
       String database,
@@ -74,13 +78,13 @@ public record Settings(
     GatewaySettings gateway = gateway(c);
     Cluster cluster =
         new Cluster(
-            c.getString("cluster.host"), port(c, "cluster.port"),
-            c.getStringList("cluster.seed-nodes"));
+            c.getString("cluster.host"), port(c, "cluster.port"), seedNodes(c));
     for (String seed : cluster.seedNodes()) {
       if (!seed.matches("[^:/@]+:\\d{1,5}")) {
         throw invalid(c, "cluster.seed-nodes", "each seed must be host:port, got \"" + seed + "\"");
       }
     }
+    Management management = new Management(c.getString("management.host"), port(c, "management.port"));
     String database = c.getString("persistence.database");
     if (!database.equals("h2") && !database.equals("postgres")) {
       throw invalid(c, "persistence.database", "must be \"h2\" or \"postgres\", got " + database);
@@ -130,7 +134,21 @@ public record Settings(
       throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
     }
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
-    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, reconcile, iam, api);
+    return new Settings(dataDir, http, gateway, cluster, management, persistence, catalog, registry, trigger, reconcile, iam, api);
+  }
+
+  /** A list, or a comma-separated string (as REGCAST_SEED_NODES gives it). */
+  private static List<String> seedNodes(Config c) {
+    if (c.getValue("cluster.seed-nodes").valueType() == com.typesafe.config.ConfigValueType.STRING) {
+      List<String> seeds = new ArrayList<>();
+      for (String seed : c.getString("cluster.seed-nodes").split(",")) {
+        if (!seed.isBlank()) {
+          seeds.add(seed.strip());
+        }
+      }
+      return List.copyOf(seeds);
+    }
+    return c.getStringList("cluster.seed-nodes");
   }
 
   private static GatewaySettings gateway(Config c) {

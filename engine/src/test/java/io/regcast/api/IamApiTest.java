@@ -147,7 +147,7 @@ class IamApiTest {
     Path dir = Files.createTempDirectory("regcast-bootstrap-");
     try (Node node = Node.start(ConfigFactory.parseMap(Map.of(
         "regcast.data-dir", dir.toString(), "regcast.http.port", 0, "regcast.gateway.port", 0,
-        "regcast.cluster.port", 0, "regcast.iam.admin-key", "")))) {
+        "regcast.cluster.port", 0, "regcast.management.port", 0, "regcast.iam.admin-key", "")))) {
       Path keyFile = dir.resolve("admin-key");
       assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE), Files.getPosixFilePermissions(keyFile));
       String secret = Files.readString(keyFile).trim();

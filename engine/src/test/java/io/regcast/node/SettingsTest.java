@@ -36,6 +36,8 @@ class SettingsTest {
     return Stream.of(
         new Object[] {Map.of("regcast.http.port", 70000), "regcast.http.port"},
         new Object[] {Map.of("regcast.cluster.port", -1), "regcast.cluster.port"},
+        new Object[] {Map.of("regcast.management.port", 65536), "regcast.management.port"},
+        new Object[] {Map.of("regcast.cluster.seed-nodes", "10.0.0.1:25520,nohostport"), "regcast.cluster.seed-nodes"},
         new Object[] {Map.of("regcast.http.ask-timeout", "0s"), "regcast.http.ask-timeout"},
         new Object[] {Map.of("regcast.persistence.database", "mysql"), "regcast.persistence.database"},
         new Object[] {Map.of("regcast.persistence.database", "postgres"), "regcast.persistence.jdbc-url"},
@@ -54,6 +56,19 @@ class SettingsTest {
   void seedNodesBecomePekkoAddresses() {
     Config pekko = settings(Map.of("regcast.cluster.seed-nodes", java.util.List.of("10.0.0.1:25520"))).pekkoOverrides();
     assertEquals(java.util.List.of("pekko://regcast@10.0.0.1:25520"), pekko.getStringList("pekko.cluster.seed-nodes"));
+  }
+
+  /** REGCAST_SEED_NODES gives a comma-separated string; it means the same as a list. */
+  @Test
+  void seedNodesMayBeACommaSeparatedString() {
+    Settings s = settings(Map.of("regcast.cluster.seed-nodes", "10.0.0.1:25520, 10.0.0.2:25520"));
+    assertEquals(java.util.List.of("10.0.0.1:25520", "10.0.0.2:25520"), s.cluster().seedNodes());
+  }
+
+  @Test
+  void managementListensOnLoopbackPort7626ByDefault() {
+    Settings s = settings(Map.of());
+    assertEquals(new Settings.Management("127.0.0.1", 7626), s.management());
   }
 
   /** Every overlay in cluster-config/ loads and passes validation. */

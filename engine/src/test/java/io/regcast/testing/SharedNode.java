@@ -34,6 +34,7 @@ public final class SharedNode implements ParameterResolver {
                       "regcast.http.port", 0,
                       "regcast.cluster.port", 0,
                       "regcast.gateway.port", 0,
+                      "regcast.management.port", 0,
                       "regcast.iam.admin-key", ADMIN_KEY)));
     }
 

@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,12 +41,14 @@ public final class NodeProcess implements AutoCloseable {
   public static final Duration STOP_DEADLINE = Duration.ofSeconds(30);
 
   /**
-   * {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600 (data
-   * /tmp/rc1)}; the gateway part is optional (nodes before the WebSocket gateway did not log it).
+   * {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600,
+   * management http://127.0.0.1:40601 (data /tmp/rc1)}; the gateway and management parts are
+   * optional (older nodes did not log them).
    */
   private static final Pattern READY =
       Pattern.compile(
-          "regcast node ready in (\\d+) ms: (http://[^\\s,]+)(?:, gateway (ws://[^\\s,]+))? \\(data ");
+          "regcast node ready in (\\d+) ms: (http://[^\\s,]+)(?:, gateway (ws://[^\\s,]+))?"
+              + "(?:, management (http://[^\\s,]+))? \\(data ");
 
   private static final Path LOG_DIR = Path.of("target", "node-logs");
   private static final Duration DRAIN_DEADLINE = Duration.ofSeconds(5);
@@ -55,15 +59,18 @@ public final class NodeProcess implements AutoCloseable {
   private final StringBuffer output = new StringBuffer();
   private final CompletableFuture<Ready> ready = new CompletableFuture<>();
   private final List<String> jvmOptions = new ArrayList<>();
+  private final Map<String, String> environment = new LinkedHashMap<>();
   private final Thread killOnExit = new Thread(this::destroyQuietly);
   private int httpPort;
   private int gatewayPort;
+  private int managementPort;
   private Process process;
   private Thread drainer;
   private long launchedAt;
   private Ready readyLine;
 
-  private record Ready(long millisSinceLaunch, long reportedMillis, URI baseUrl, URI gatewayUrl) {}
+  private record Ready(
+      long millisSinceLaunch, long reportedMillis, URI baseUrl, URI gatewayUrl, URI managementUrl) {}
 
   /**
    * @param name names the log file and appears in failure messages (e.g. "graceful-1")
@@ -85,6 +92,56 @@ public final class NodeProcess implements AutoCloseable {
     }
     jvmOptions.add("-D" + key + "=" + value);
     return this;
+  }
+
+  /** A JVM option of the node, e.g. {@code -Xmx256m}; call before {@link #start}. */
+  public NodeProcess withJvmOption(String option) {
+    requireNotStarted();
+    jvmOptions.add(option);
+    return this;
+  }
+
+  /**
+   * An environment variable of the node (e.g. {@code REGCAST_SEED_NODES}); applied after the
+   * defaults this class sets, so it may override them. Call before {@link #start}.
+   */
+  public NodeProcess withEnv(String key, String value) {
+    requireNotStarted();
+    environment.put(key, value);
+    return this;
+  }
+
+  /** Pekko Management (/ready, /alive, /cluster/…) on this port instead of a free one. */
+  public NodeProcess withManagementPort(int port) {
+    requireNotStarted();
+    this.managementPort = port;
+    return this;
+  }
+
+  /**
+   * A new, unstarted process of the same node: same data directory, ports, JVM options and
+   * environment — to start it again after {@link #kill} or {@link #stopGracefully} (a
+   * NodeProcess starts once).
+   */
+  public NodeProcess relaunch(String newName) {
+    NodeProcess next = new NodeProcess(newName, dataDir);
+    next.jvmOptions.addAll(jvmOptions);
+    next.environment.putAll(environment);
+    next.httpPort = httpPort;
+    next.gatewayPort = gatewayPort;
+    next.managementPort = managementPort;
+    return next;
+  }
+
+  /** Whether the JVM was started and has not exited. */
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  private void requireNotStarted() {
+    if (process != null) {
+      throw new IllegalStateException(name + " was already started");
+    }
   }
 
   /**
@@ -139,7 +196,9 @@ public final class NodeProcess implements AutoCloseable {
     builder.environment().put("REGCAST_HTTP_PORT", Integer.toString(httpPort));
     builder.environment().put("REGCAST_GATEWAY_PORT", Integer.toString(gatewayPort));
     builder.environment().put("REGCAST_DATA_DIR", dataDir.toString());
+    builder.environment().put("REGCAST_MANAGEMENT_PORT", Integer.toString(managementPort));
     builder.environment().put("REGCAST_ADMIN_KEY", ADMIN_KEY);
+    builder.environment().putAll(environment);
     Files.createDirectories(LOG_DIR);
     Writer log = Files.newBufferedWriter(logFile, UTF_8);
 
@@ -190,7 +249,9 @@ public final class NodeProcess implements AutoCloseable {
         if (!ready.isDone() && m.find()) {
           long sinceLaunch = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launchedAt);
           URI gateway = m.group(3) == null ? null : URI.create(m.group(3));
-          ready.complete(new Ready(sinceLaunch, Long.parseLong(m.group(1)), URI.create(m.group(2)), gateway));
+          URI management = m.group(4) == null ? null : URI.create(m.group(4));
+          ready.complete(
+              new Ready(sinceLaunch, Long.parseLong(m.group(1)), URI.create(m.group(2)), gateway, management));
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -264,6 +325,15 @@ public final class NodeProcess implements AutoCloseable {
     return gateway;
   }
 
+  /** {@code http://host:port} of Pekko Management (/ready, /alive), as the ready line announced it. */
+  public URI managementUrl() {
+    URI management = requireReady().managementUrl();
+    if (management == null) {
+      throw new IllegalStateException(name + "'s ready line named no management URL" + outputForMessage());
+    }
+    return management;
+  }
+
   /** The OS process id of the node's JVM. */
   public long pid() {
     requireStarted();
@@ -326,7 +396,7 @@ public final class NodeProcess implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java");
   }
 
-  private static Path regcastJar() {
+  static Path regcastJar() {
     String configured = System.getProperty("regcast.jar");
     if (configured == null || configured.isBlank()) {
       throw new IllegalStateException("system property regcast.jar is not set (see src/e2e/pom.xml)");

@@ -1,0 +1,466 @@
+package io.regcast.e2e;
+
+import static io.regcast.e2e.DistributionEvents.digest;
+import static io.regcast.e2e.DistributionEvents.envelope;
+import static io.regcast.e2e.DistributionEvents.push;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A real cluster: three JVMs of the fat jar on one PostgreSQL ({@link TestCluster}, shared with
+ * other cluster test classes), real WebSocket clients ({@link BroadcastClient}) on every node,
+ * events in as a registry's webhook notifications.
+ *
+ * <p>Each test creates its own resources (fresh names) in the shared catalog. A new gateway path's
+ * subscriptions spread to the other nodes within moments of its creation (Pekko's receptionist
+ * gossip): messages published before that reach only the publishing node's clients. Each test
+ * therefore first sends warm-up batches until every client has one ({@link #warmUp}), and then
+ * asserts exactly what each client receives.
+ */
+@ExtendWith(ClusterExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+  private static final String CLOUDS = "/resource-manager/v1/clouds";
+  private static final String FOLDERS = "/resource-manager/v1/folders";
+  private static final String REGISTRIES = "/container-registry/v1/registries";
+  private static final String GATEWAYS = "/apigateways/v1/apigateways";
+  private static final String ACCOUNTS = "/iam/v1/serviceAccounts";
+  private static final String TRIGGERS = "/triggers/v1/triggers";
+  private static final String CONNECTIONS = "/apigateways/websocket/v1/connections/";
+  private static final String PATH = "/ws";
+  private static final String REPOSITORY = "cluster/app";
+  private static final Instant T0 = Instant.parse("2026-11-28T13:55:53Z");
+  /** For a request, a connection, a message that is due. */
+  private static final Duration WAIT = Duration.ofSeconds(15);
+  /** How long nothing more may arrive after the expected messages. */
+  private static final Duration QUIET = Duration.ofSeconds(1);
+  /** Warm-up events are numbered from here; the events a test asserts on from 1. */
+  private static final long WARM_UP = 1_000_000;
+
+  private record Scene(String folderId, String registryId, String gatewayId, String triggerId) {}
+
+  // ---- 1. fan-out across the cluster ----
+
+  private static final int FANOUT_EVENTS = 20;
+  private static final int CLIENTS_PER_NODE = 2;
+
+  /**
+   * Two clients on each of the three nodes; {@value #FANOUT_EVENTS} notifications ingested one
+   * after the other on the first node, each one event and one message (batch size 1): every
+   * client receives each message exactly once, in the order of ingest.
+   */
+  @Test
+  @Order(1)
+  void aMessageIngestedOnOneNodeReachesEveryClientOnEveryNodeExactlyOnceInOrder(TestCluster cluster)
+      throws Exception {
+    JsonHttp api = cluster.api(0);
+    Scene scene = scene(api, "fanout", 1, "1s");
+    List<BroadcastClient> clients = new ArrayList<>();
+    try {
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        for (int c = 0; c < CLIENTS_PER_NODE; c++) {
+          clients.add(connect(cluster, node, scene, "fanout-node" + (node + 1) + "-client" + (c + 1)));
+        }
+      }
+      warmUp(api, scene, 1, clients);
+
+      long firstSent = System.nanoTime();
+      for (long n = 1; n <= FANOUT_EVENTS; n++) {
+        ingest(api, scene, n);
+      }
+      long lastAccepted = System.nanoTime();
+      long lastArrival = 0;
+      for (BroadcastClient client : clients) {
+        lastArrival = Math.max(lastArrival, awaitNumber(client, FANOUT_EVENTS, WAIT));
+      }
+      clients.get(0).poll(QUIET); // a quiet period: whatever else was coming has arrived
+      List<Long> expected = new ArrayList<>();
+      for (long n = 1; n <= FANOUT_EVENTS; n++) {
+        expected.add(n);
+      }
+      for (BroadcastClient client : clients) {
+        List<List<Long>> messages = measured(client);
+        List<Long> numbers = messages.stream().flatMap(List::stream).toList();
+        assertEquals(expected, numbers, () -> client.name() + ": each event once, in order; got " + messages);
+        assertTrue(messages.stream().allMatch(m -> m.size() == 1), () -> client.name() + ": one event per message: " + messages);
+      }
+      System.out.printf(
+          "[fan-out] %d events ingested on node 1 in %d ms; all %d clients on %d nodes had every message %d ms after the"
+              + " last 202 (%d ms after the first was sent)%n",
+          FANOUT_EVENTS, ms(lastAccepted - firstSent), clients.size(), TestCluster.SIZE,
+          ms(lastArrival - lastAccepted), ms(lastArrival - firstSent));
+    } finally {
+      clients.forEach(BroadcastClient::close);
+    }
+  }
+
+  // ---- 6. the connections API across nodes ----
+
+  /**
+   * A connection held by node 3, driven through node 1's API: get, send (text and binary) and
+   * disconnect (close 1000); afterwards it is 404 on every node.
+   */
+  @Test
+  @Order(2)
+  void theConnectionsApiOfNodeOneDrivesAConnectionHeldByNodeThree(TestCluster cluster) throws Exception {
+    JsonHttp viaFirst = cluster.api(0);
+    Scene scene = scene(viaFirst, "conn", 1, "1s");
+    try (BroadcastClient client = connect(cluster, 2, scene, "connections-api-client")) {
+      String id = viaFirst.awaitConnectionId(scene.gatewayId(), client, WAIT);
+
+      JsonNode got = viaFirst.get(CONNECTIONS + id).ok();
+      assertEquals(id, got.path("id").asText(), got::toString);
+      assertEquals(scene.gatewayId(), got.path("gatewayId").asText(), got::toString);
+      assertEquals(client.userAgent(), got.path("identity").path("userAgent").asText(), got::toString);
+      assertFalse(got.path("connectedAt").asText().isEmpty(), got::toString);
+
+      String text = "hello from node 1 to a client of node 3";
+      viaFirst.post(CONNECTIONS + id + ":send", Map.of("data", base64(text.getBytes(StandardCharsets.UTF_8)), "type", "TEXT")).ok();
+      assertEquals(text, client.next(WAIT).text());
+      byte[] binary = {0, 1, 2, (byte) 0xff};
+      viaFirst.post(CONNECTIONS + id + ":send", Map.of("data", base64(binary), "type", "BINARY")).ok();
+      assertEquals("binary message of 4 bytes", client.next(WAIT).text());
+
+      viaFirst.delete(CONNECTIONS + id).ok();
+      assertTrue(client.awaitEnd(WAIT), () -> "still open after DELETE: " + client);
+      assertTrue(client.ending().startsWith("close 1000"), client::ending);
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        JsonHttp api = cluster.api(node);
+        JsonNode gone = awaitStatus(api, CONNECTIONS + id, 404);
+        assertEquals("NOT_FOUND", gone.path("status").asText(), gone::toString);
+      }
+    }
+  }
+
+  // ---- 5. a node leaves gracefully ----
+
+  /**
+   * A trigger (batch size 3, cutoff 60 s) holds an open batch of two events on node H when H is
+   * stopped with SIGTERM: H's clients are closed with 1001, H leaves, the trigger starts on
+   * another node with its open batch, and the third event fills it — one message with the three
+   * events, in order, to every client of the remaining nodes.
+   */
+  @Test
+  @Order(3)
+  void aNodeThatLeavesHandsItsTriggersOverAndClosesItsClientsWith1001(TestCluster cluster) throws Exception {
+    Scene scene = scene(cluster.api(0), "handover", 3, "60s");
+    int host = awaitHost(cluster, scene.triggerId());
+    int[] others = otherThan(host);
+    List<BroadcastClient> clients = new ArrayList<>();
+    try {
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        clients.add(connect(cluster, node, scene, "handover-node" + (node + 1)));
+      }
+      warmUp(cluster.api(others[0]), scene, 3, clients);
+      ingest(cluster.api(others[0]), scene, 1);
+      ingest(cluster.api(others[1]), scene, 2);
+
+      long stopping = System.nanoTime();
+      int exit = cluster.stopGracefully(host);
+      long exited = System.nanoTime();
+      assertTrue(exit == 0 || exit == 143, "exit code after SIGTERM: " + exit);
+      BroadcastClient hostClient = clients.get(host);
+      assertTrue(hostClient.awaitEnd(WAIT), () -> "the leaving node's client is still open: " + hostClient);
+      assertTrue(hostClient.ending().startsWith("close 1001"), hostClient::ending);
+      awaitMembers(cluster, others, TestCluster.SIZE - 1);
+      long removed = System.nanoTime();
+
+      ingest(cluster.api(others[1]), scene, 3);
+      long lastAccepted = System.nanoTime();
+      long arrived = 0;
+      for (int node : others) {
+        arrived = Math.max(arrived, awaitNumber(clients.get(node), 3, WAIT));
+      }
+      clients.get(others[0]).poll(QUIET);
+      for (int node : others) {
+        BroadcastClient client = clients.get(node);
+        assertEquals(List.of(List.of(1L, 2L, 3L)), measured(client),
+            () -> client.name() + ": the handed-over batch, once, in order");
+      }
+      assertEquals(List.of(), measured(hostClient), "nothing reached the leaving node's client before it left");
+      int newHost = awaitHost(cluster, scene.triggerId());
+      assertNotEquals(host, newHost);
+      System.out.printf(
+          "[leave] node %d (host of the trigger) exited %d ms after SIGTERM, removed from the others' view %d ms after"
+              + " SIGTERM; the trigger now on node %d; the handed-over batch reached the remaining clients %d ms after the"
+              + " last 202%n",
+          host + 1, ms(exited - stopping), ms(removed - stopping), newHost + 1, ms(arrived - lastAccepted));
+    } finally {
+      clients.forEach(BroadcastClient::close);
+    }
+    long restarting = System.nanoTime();
+    cluster.restart(host);
+    cluster.awaitHealthy(TestCluster.HEALTHY_DEADLINE);
+    System.out.printf("[leave] node %d rejoined and ready in %d ms%n", host + 1, ms(System.nanoTime() - restarting));
+  }
+
+  // ---- 8. readiness follows the journal ----
+
+  private static final Duration NOT_READY_WITHIN = Duration.ofSeconds(10);
+  private static final Duration READY_AGAIN_WITHIN = Duration.ofSeconds(30);
+
+  /**
+   * PostgreSQL stops: every node's /ready answers 503 within 10 s (and /alive stays 200); it
+   * starts again: /ready answers 200 again.
+   */
+  @Test
+  @Order(4)
+  void readinessTurns503WithinTenSecondsOfPostgresStoppingAnd200WhenItReturns(TestCluster cluster) throws Exception {
+    for (int node = 0; node < TestCluster.SIZE; node++) {
+      assertEquals(200, cluster.readiness(node), "node " + (node + 1) + " before");
+    }
+    long stopped = System.nanoTime();
+    cluster.stopPostgres();
+    long[] notReady = awaitReadiness(cluster, 503, stopped, NOT_READY_WITHIN);
+    for (int node = 0; node < TestCluster.SIZE; node++) {
+      assertEquals(200, cluster.liveness(node), "node " + (node + 1) + " /alive while PostgreSQL is down");
+    }
+    long started = System.nanoTime();
+    cluster.startPostgres();
+    long[] readyAgain = awaitReadiness(cluster, 200, started, READY_AGAIN_WITHIN);
+    System.out.printf(
+        "[readiness] /ready 503 after PostgreSQL stopped: %s ms; /ready 200 after it started again: %s ms%n",
+        java.util.Arrays.toString(notReady), java.util.Arrays.toString(readyAgain));
+  }
+
+  // ---- helpers ----
+
+  /** Per node, milliseconds from {@code since} until its /ready answered {@code status}. */
+  private static long[] awaitReadiness(TestCluster cluster, int status, long since, Duration within)
+      throws InterruptedException {
+    long[] after = new long[TestCluster.SIZE];
+    java.util.Arrays.fill(after, -1);
+    int[] last = new int[TestCluster.SIZE];
+    while (true) {
+      boolean all = true;
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        if (after[node] < 0) {
+          last[node] = cluster.readiness(node);
+          if (last[node] == status) {
+            after[node] = ms(System.nanoTime() - since);
+          } else {
+            all = false;
+          }
+        }
+      }
+      if (all) {
+        return after;
+      }
+      if (System.nanoTime() - since > within.toNanos()) {
+        throw new AssertionError(
+            "/ready did not answer " + status + " on every node within " + within + ": last answers "
+                + java.util.Arrays.toString(last) + ", reached after (ms) " + java.util.Arrays.toString(after));
+      }
+      TimeUnit.MILLISECONDS.sleep(100); // polling interval
+    }
+  }
+
+  /** The resources a trigger needs and the trigger, with fresh names in the shared catalog. */
+  private static Scene scene(JsonHttp api, String prefix, int size, String cutoff) {
+    String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
+    String cloud = created(api.post(CLOUDS, Map.of("name", prefix + "-cloud-" + suffix)));
+    String folder = created(api.post(FOLDERS, Map.of("cloudId", cloud, "name", prefix + "-folder")));
+    String registry = created(api.post(REGISTRIES, Map.of("folderId", folder, "name", prefix + "-registry")));
+    String gateway = created(
+        api.post(GATEWAYS, Map.of("folderId", folder, "name", prefix + "-gateway", "websocketPaths", List.of(PATH))));
+    String account = created(api.post(ACCOUNTS, Map.of("folderId", folder, "name", prefix + "-robot")));
+    api.allowBroadcast(folder, account);
+    Map<String, Object> rule =
+        Map.of(
+            "eventType", List.of("CONTAINER_REGISTRY_EVENT_TYPE_CREATE_IMAGE"),
+            "registryId", registry,
+            "batchSettings", Map.of("size", size, "cutoff", cutoff),
+            "gatewayWebsocketBroadcast", Map.of("gatewayId", gateway, "path", PATH, "serviceAccountId", account));
+    String trigger = created(
+        api.post(TRIGGERS, Map.of("folderId", folder, "name", prefix + "-trigger", "rule", Map.of("containerRegistry", rule))));
+    return new Scene(folder, registry, gateway, trigger);
+  }
+
+  private static String created(JsonHttp.Response response) {
+    JsonNode op = response.ok();
+    String id = op.path("response").path("id").asText();
+    assertFalse(id.isEmpty(), op::toString);
+    return id;
+  }
+
+  /** A client on node {@code node}'s gateway, listed by the connections API when this returns. */
+  private static BroadcastClient connect(TestCluster cluster, int node, Scene scene, String name) throws Exception {
+    BroadcastClient client =
+        BroadcastClient.connectRetrying(
+            name, cluster.wsUrl(node, scene.gatewayId(), PATH), "regcast-cluster-" + UUID.randomUUID(), WAIT);
+    cluster.api(node).awaitConnectionId(scene.gatewayId(), client, WAIT);
+    return client;
+  }
+
+  /**
+   * Ingests rounds of {@code batchSize} warm-up events until one round's message has reached every
+   * client (see the class comment); at most 20 rounds.
+   */
+  private static void warmUp(JsonHttp api, Scene scene, int batchSize, List<BroadcastClient> clients)
+      throws InterruptedException {
+    long next = WARM_UP;
+    for (int round = 1; round <= 20; round++) {
+      long last = next + batchSize - 1;
+      for (; next <= last; next++) {
+        ingest(api, scene, next);
+      }
+      boolean everyone = true;
+      for (BroadcastClient client : clients) {
+        if (!hasNumber(client, last, Duration.ofSeconds(2))) {
+          everyone = false;
+        }
+      }
+      if (everyone) {
+        if (round > 1) {
+          System.out.printf("[warm-up] every client had a message after %d rounds%n", round);
+        }
+        return;
+      }
+    }
+    throw new AssertionError("after 20 warm-up rounds not every client got a message: " + clients);
+  }
+
+  /** Posts a notification of one pushed image (event number {@code n}) until it is accepted (202). */
+  private static void ingest(JsonHttp api, Scene scene, long n) throws InterruptedException {
+    ObjectNode notification = envelope(push(REPOSITORY, digest(n), null, T0.plusSeconds(n)));
+    long until = System.nanoTime() + WAIT.toNanos();
+    Object last;
+    do {
+      try {
+        JsonHttp.Response response = DistributionEvents.notify(api, scene.registryId(), notification);
+        if (response.status() == 202) {
+          return;
+        }
+        last = response.status() + " " + response.body();
+      } catch (UncheckedIOException e) {
+        last = e;
+      }
+      TimeUnit.MILLISECONDS.sleep(200); // a registry's retry interval
+    } while (System.nanoTime() < until);
+    throw new AssertionError("notification " + n + " not accepted within " + WAIT + ": last " + last);
+  }
+
+  /** Reads the client's messages until one holds event {@code n}; when it arrived. */
+  private static long awaitNumber(BroadcastClient client, long n, Duration deadline) throws InterruptedException {
+    long until = System.nanoTime() + deadline.toNanos();
+    for (BroadcastClient.Message m : client.messages()) {
+      if (numbers(m).contains(n)) {
+        return m.nanos();
+      }
+    }
+    while (true) {
+      BroadcastClient.Message m = client.next(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+      if (numbers(m).contains(n)) {
+        return m.nanos();
+      }
+    }
+  }
+
+  private static boolean hasNumber(BroadcastClient client, long n, Duration deadline) throws InterruptedException {
+    try {
+      awaitNumber(client, n, deadline);
+      return true;
+    } catch (AssertionError notYet) {
+      return false;
+    }
+  }
+
+  /** The client's messages without the warm-up ones, each as its event numbers. */
+  private static List<List<Long>> measured(BroadcastClient client) {
+    List<List<Long>> out = new ArrayList<>();
+    for (BroadcastClient.Message m : client.messages()) {
+      List<Long> numbers = numbers(m);
+      if (numbers.isEmpty() || numbers.stream().anyMatch(n -> n < WARM_UP)) {
+        out.add(numbers);
+      }
+    }
+    return out;
+  }
+
+  private static List<Long> numbers(BroadcastClient.Message m) {
+    return m.events().stream()
+        .map(e -> DistributionEvents.number(e.path("details").path("image_digest").asText()))
+        .toList();
+  }
+
+  private static int awaitHost(TestCluster cluster, String triggerId) throws InterruptedException {
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      var host = cluster.hostOf("Trigger", triggerId);
+      if (host.isPresent()) {
+        return host.get();
+      }
+      if (System.nanoTime() > until) {
+        throw new AssertionError("no node hosts trigger " + triggerId + " after " + WAIT);
+      }
+      TimeUnit.MILLISECONDS.sleep(100); // polling interval
+    }
+  }
+
+  /** Waits until each of {@code nodes} sees exactly {@code count} members, all Up. */
+  private static void awaitMembers(TestCluster cluster, int[] nodes, int count) throws InterruptedException {
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    for (int node : nodes) {
+      while (true) {
+        Map<String, String> members = cluster.members(node);
+        if (members.size() == count && members.values().stream().allMatch("Up"::equals)) {
+          break;
+        }
+        if (System.nanoTime() > until) {
+          throw new AssertionError("node " + (node + 1) + " sees " + members + ", not " + count + " members Up");
+        }
+        TimeUnit.MILLISECONDS.sleep(100); // polling interval
+      }
+    }
+  }
+
+  private static JsonNode awaitStatus(JsonHttp api, String path, int status) throws InterruptedException {
+    long until = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      JsonHttp.Response response = api.get(path);
+      if (response.status() == status || System.nanoTime() > until) {
+        return response.expect(status);
+      }
+      TimeUnit.MILLISECONDS.sleep(100); // polling interval
+    }
+  }
+
+  private static int[] otherThan(int node) {
+    int[] others = new int[TestCluster.SIZE - 1];
+    for (int i = 0, j = 0; i < TestCluster.SIZE; i++) {
+      if (i != node) {
+        others[j++] = i;
+      }
+    }
+    return others;
+  }
+
+  private static String base64(byte[] data) {
+    return Base64.getEncoder().encodeToString(data);
+  }
+
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+}
