@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
+import io.regcast.metrics.Metrics;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.nio.file.Path;
@@ -29,7 +30,8 @@ public record Settings(
     RegistryEntity.Settings registry,
     TriggerEntity.Settings trigger,
     Iam iam,
-    Api api) {
+    Api api,
+    Metrics.Settings metrics) {
 
   /** The bootstrap administrator: its key if configured ("" = generate one), and its name. */
   public record Iam(String adminKey, String adminName) {
@@ -121,7 +123,8 @@ public record Settings(
       throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
     }
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
-    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, iam, api);
+    Metrics.Settings metrics = new Metrics.Settings(c.getBoolean("metrics.jvm"));
+    return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, iam, api, metrics);
   }
 
   private static GatewaySettings gateway(Config c) {

@@ -18,6 +18,7 @@ import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.BatchSettings;
 import io.regcast.model.BroadcastTarget;
 import io.regcast.model.ContainerRegistryRule;
@@ -128,7 +129,7 @@ class TriggerEntityTest {
     }
 
     @Override
-    public void publish(PathKey path, boolean text, byte[] payload) {
+    public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
       Published p = new Published(path, text, payload.clone());
       published.add(p);
       probe.getRef().tell(p);
@@ -243,6 +244,7 @@ class TriggerEntityTest {
   private RecordingRegistries registries;
   private TestProbe<Delivery.Ack> acks;
   private MutableClock clock;
+  private Metrics metrics;
   private EventSourcedBehaviorTestKit<Command, Event, State> entity;
 
   @BeforeAll
@@ -271,9 +273,10 @@ class TriggerEntityTest {
     registries = new RecordingRegistries(registryCalls);
     acks = testKit.createTestProbe(Delivery.Ack.class);
     clock = new MutableClock(Samples.T0);
+    metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, clock));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, metrics, clock));
     entity.clear();
   }
 
@@ -298,7 +301,7 @@ class TriggerEntityTest {
 
   /** The entity as a plain actor (for what the behaviour testkit cannot do: tell without waiting). */
   private ActorRef<Command> spawn(String id, Delivery.ToRegistry registrySide, TriggerEntity.Settings settings) {
-    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, clock));
+    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, metrics, clock));
   }
 
   private Trigger active(long revision, int size, Duration cutoff) {
@@ -522,7 +525,8 @@ class TriggerEntityTest {
     configure(revision(3));
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
-            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES, (path, text, payload) -> {}, Clock.systemUTC()));
+            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
+                (path, text, payload, ingestedAt) -> {}, metrics, Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -1114,7 +1118,7 @@ class TriggerEntityTest {
     CrEvent plain = numbered(1);
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
         CrEvents.CLOUD, "team/app", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(),
-        Instant.parse("2024-05-01T10:15:30.123456789Z"), CrEvents.TRACE);
+        Instant.parse("2024-05-01T10:15:30.123456789Z"), CrEvents.TRACE, null);
     CrEvent deleted = CrEvents.event(EventType.DELETE_IMAGE, "ubuntu", "", List.of("v1", "latest"));
 
     serialization.verifySerialization(plain, true);
@@ -1142,7 +1146,7 @@ class TriggerEntityTest {
   void aTracedEventIsStoredAndRecoveredWithItsTrace() {
     configure(active(1, 10, Duration.ofSeconds(60)));
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
-        CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE);
+        CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE, null);
     deliver(REGISTRY, List.of(new Delivery.Sequenced(1, numbered(1)), new Delivery.Sequenced(2, traced)));
     assertEquals(List.of(numbered(1), traced), entity.restart().state().batch());
   }
