@@ -90,7 +90,7 @@ public record Settings(
             c.getString("persistence.user"),
             c.getString("persistence.password"),
             (int) positive(c, "persistence.max-connections", c.getInt("persistence.max-connections")),
-            c.getBoolean("persistence.create-schema"));
+            bool(c, "persistence.create-schema"));
     if (!persistence.isH2() && persistence.jdbcUrl().isBlank()) {
       throw invalid(c, "persistence.jdbc-url", "is required when database = postgres"
           + " (e.g. jdbc:postgresql://127.0.0.1:5432/regcast, or REGCAST_JDBC_URL)");
@@ -123,7 +123,7 @@ public record Settings(
       throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
     }
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
-    Metrics.Settings metrics = new Metrics.Settings(c.getBoolean("metrics.jvm"));
+    Metrics.Settings metrics = new Metrics.Settings(bool(c, "metrics.jvm"));
     return new Settings(dataDir, http, gateway, cluster, persistence, catalog, registry, trigger, iam, api, metrics);
   }
 
@@ -186,6 +186,15 @@ public record Settings(
       throw invalid(c, key, "must be a port between 0 and 65535 (0 = any free port), got " + port);
     }
     return port;
+  }
+
+  /** A switch; HOCON's own message would name the key without its {@code regcast.} prefix. */
+  private static boolean bool(Config c, String key) {
+    try {
+      return c.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw invalid(c, key, "must be on or off (true/false), got " + c.getValue(key).render());
+    }
   }
 
   private static long positive(Config c, String key, long value) {

@@ -19,6 +19,7 @@ import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
+import io.regcast.testing.PrometheusText;
 import io.regcast.model.BatchSettings;
 import io.regcast.model.BroadcastTarget;
 import io.regcast.model.ContainerRegistryRule;
@@ -324,6 +325,12 @@ class TriggerEntityTest {
     return deliver(REGISTRY, sequenced(fromSeq, toSeq));
   }
 
+  /** This entity's count of events its filter made {@code result} of, as /metrics shows it. */
+  private long filtered(String result) {
+    var samples = PrometheusText.parse(new String(metrics.scrape("").body(), java.nio.charset.StandardCharsets.UTF_8));
+    return samples.getOrDefault("regcast_events_filtered_total{result=\"" + result + "\"}", 0.0).longValue();
+  }
+
   private String persistenceId() {
     return PersistenceId.of(TriggerEntity.ENTITY_KEY.name(), triggerId).id();
   }
@@ -585,6 +592,7 @@ class TriggerEntityTest {
     assertTrue(older.hasNoEvents());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage(), "acknowledged up to what it holds");
     assertEquals(Map.of(REGISTRY, 5L), older.state().watermarks());
+    assertEquals(5, filtered("matched"), "each event counted once, however often it is delivered");
     publishes.expectNoMessage(QUIET);
   }
 
@@ -607,6 +615,8 @@ class TriggerEntityTest {
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(match, createImage), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
     assertEquals(List.of(match, createImage), result.state().batch());
+    assertEquals(2, filtered("matched"));
+    assertEquals(3, filtered("rejected"));
   }
 
   @Test
@@ -635,6 +645,8 @@ class TriggerEntityTest {
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
     assertEquals(List.of(), result.state().batch());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
+    assertEquals(2, filtered("paused"));
+    assertEquals(0, filtered("rejected"), "a pause is no filter");
     publishes.expectNoMessage(QUIET);
   }
 
