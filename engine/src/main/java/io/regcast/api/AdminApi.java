@@ -1,16 +1,19 @@
 package io.regcast.api;
 
 import static io.regcast.api.ApiSupport.respond;
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import io.regcast.broadcast.PathHub;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.Connections;
 import io.regcast.iam.AccessMirror;
+import io.regcast.metrics.Metrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -27,6 +30,10 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
@@ -35,9 +42,13 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 public final class AdminApi {
   private AdminApi() {}
 
-  /** What the routes reach beyond the catalog: the cluster's connections, this node's hub and access data. */
+  /** What the routes reach beyond the catalog: the cluster's connections, this node's hub, access data and metrics. */
   public record Services(
-      Connections connections, ActorRef<PathHub.Command> hub, AccessMirror access, ActorRef<AccessMirror.Command> accessRefresher) {}
+      Connections connections,
+      ActorRef<PathHub.Command> hub,
+      AccessMirror access,
+      ActorRef<AccessMirror.Command> accessRefresher,
+      Metrics metrics) {}
 
   public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
@@ -69,7 +80,7 @@ public final class AdminApi {
     routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
     routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());
-    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcile().timeout(), authorizer).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcile().timeout(), authorizer, services.metrics()).route());
     routes.add(
         path(
             PathMatchers.segment("operations").slash(PathMatchers.segment()),
@@ -94,12 +105,21 @@ public final class AdminApi {
     Route guarded = new Authentication(services.access())
         .required(concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new)));
     Route health = path("health", () -> get(() -> ApiSupport.complete(ApiJson.ok(ResourceJson.NODES.objectNode().put("status", "UP")))));
+    // Open like /health, for Prometheus: counts and latencies only (no secrets, no user data).
+    Route metrics = path("metrics", () -> get(() -> optionalHeaderValueByName("Accept",
+        accept -> complete(scrape(services.metrics(), accept.orElse(""))))));
     return handleExceptions(
         ApiErrors.exceptionHandler(),
-        () -> handleRejections(ApiErrors.rejectionHandler(), () -> concat(health, guarded)));
+        () -> handleRejections(ApiErrors.rejectionHandler(), () -> concat(health, metrics, guarded)));
   }
 
   private record Base(ResourceKind kind, String path) {}
+
+  private static HttpResponse scrape(Metrics metrics, String accept) {
+    Metrics.Scrape scrape = metrics.scrape(accept);
+    ContentType type = ContentTypes.parse(scrape.contentType());
+    return HttpResponse.create().withEntity(HttpEntities.create(type, scrape.body()));
+  }
 
   private static CompletionStage<Operation> refresh(ActorSystem<?> system, Services services, Duration timeout, Operation op) {
     return AskPattern.<AccessMirror.Command, Done>ask(

@@ -9,6 +9,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.ingest.IngestFormats;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.Folder;
 import io.regcast.model.Problem;
 import io.regcast.model.Registry;
@@ -57,16 +58,18 @@ final class IngestRoutes {
 
   private final Authorizer authorizer;
   private final Duration reconcileTimeout;
+  private final Metrics metrics;
 
   IngestRoutes(
       ActorSystem<?> system, CatalogClient catalog, ApiSupport support, Duration timeout, Duration reconcileTimeout,
-      Authorizer authorizer) {
+      Authorizer authorizer, Metrics metrics) {
     this.system = system;
     this.catalog = catalog;
     this.support = support;
     this.timeout = timeout;
     this.reconcileTimeout = reconcileTimeout;
     this.authorizer = authorizer;
+    this.metrics = metrics;
   }
 
   /** All need container-registry.images.pusher on the registry (or above it). */
@@ -91,9 +94,14 @@ final class IngestRoutes {
     return request.getHeader("traceparent").flatMap(h -> TraceContext.fromTraceparent(h.value())).orElse(null);
   }
 
-  /** Checks the registry exists, parses, and waits until its entity has persisted the operations. */
+  /**
+   * Checks the registry exists, parses, and waits until its entity has persisted the operations.
+   * The time it is taken is the events' ingest time (the start of the ingest-to-socket latency).
+   */
   private CompletionStage<HttpResponse> ingest(
       Subject caller, String registryId, TraceContext trace, Function<TraceContext, List<RegistryOp>> parse) {
+    long started = System.nanoTime();
+    var ingestedAt = clock.instant();
     authorizer.require(caller, Role.IMAGES_PUSHER, ResourceKind.REGISTRY, registryId);
     return registryInfo(registryId)
         .thenCompose(
@@ -103,9 +111,12 @@ final class IngestRoutes {
                 return CompletableFuture.completedFuture(null);
               }
               return RegistryEntity.ref(system, registryId)
-                  .<RegistryEntity.Accepted>ask(r -> new RegistryEntity.Ingest(info, ops, r), timeout);
+                  .<RegistryEntity.Accepted>ask(r -> new RegistryEntity.Ingest(info, ops, ingestedAt, r), timeout);
             })
-        .thenApply(accepted -> ApiJson.response(StatusCodes.ACCEPTED, ResourceJson.NODES.objectNode()));
+        .thenApply(accepted -> {
+          metrics.ingestAnswered(started);
+          return ApiJson.response(StatusCodes.ACCEPTED, ResourceJson.NODES.objectNode());
+        });
   }
 
   /**

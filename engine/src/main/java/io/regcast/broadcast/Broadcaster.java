@@ -9,17 +9,21 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
-/** Sends one message to every connection on a gateway path, cluster-wide. */
+/**
+ * Sends one message to every connection on a gateway path, cluster-wide. {@code ingestedAtMillis}
+ * (epoch; 0 = none) is when the ingest request of the message's oldest event was taken: the start
+ * of the ingest-to-socket latency.
+ */
 @FunctionalInterface
 public interface Broadcaster {
-  void publish(PathKey path, boolean text, byte[] payload);
+  void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis);
 
   /**
    * Publishes, completing once the message is in this node's connections' write queues and on
    * its way to the other nodes: what a trigger waits for before it records a batch as sent.
    */
-  default CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload) {
-    publish(path, text, payload);
+  default CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
+    publish(path, text, payload, ingestedAtMillis);
     return CompletableFuture.completedFuture(Done.getInstance());
   }
 
@@ -27,13 +31,14 @@ public interface Broadcaster {
   static Broadcaster via(ActorSystem<?> system, ActorRef<PathHub.Command> hub, Duration timeout) {
     return new Broadcaster() {
       @Override
-      public void publish(PathKey path, boolean text, byte[] payload) {
-        hub.tell(new PathHub.Publish(path, text, payload, null));
+      public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
+        hub.tell(new PathHub.Publish(path, text, payload, ingestedAtMillis, null));
       }
 
       @Override
-      public CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload) {
-        return AskPattern.ask(hub, r -> new PathHub.Publish(path, text, payload, r), timeout, system.scheduler());
+      public CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
+        return AskPattern.ask(
+            hub, r -> new PathHub.Publish(path, text, payload, ingestedAtMillis, r), timeout, system.scheduler());
       }
     };
   }

@@ -40,14 +40,17 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   /**
    * Broadcast one message to every connection on a path, on every node; {@code replyTo} (may be
    * null) hears once this node's connections have it queued and the other nodes' copy is sent.
+   * {@code ingestedAtMillis} (epoch; 0 = none): when the ingest request of its oldest event was taken.
    */
-  public record Publish(PathKey path, boolean text, byte[] payload, ActorRef<Done> replyTo) implements Command {}
+  public record Publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, ActorRef<Done> replyTo)
+      implements Command {}
 
   /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
   public record Resync(ActorRef<Done> replyTo) implements Command {}
 
   /** What travels on a path's topic; {@code origin} is the publishing node, which has delivered it already. */
-  public record BroadcastMessage(PathKey path, boolean text, byte[] payload, String origin) implements JsonSerializable {}
+  public record BroadcastMessage(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, String origin)
+      implements JsonSerializable {}
 
   private record Delivered(BroadcastMessage message) implements Command {}
 
@@ -122,10 +125,11 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
    * drops it if the path does not exist.
    */
   private Behavior<Command> onPublish(Publish publish) {
-    server.broadcast(publish.path(), publish.text(), publish.payload());
+    server.broadcast(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis());
     topics
         .computeIfAbsent(publish.path(), this::subscribe)
-        .tell(Topic.publish(new BroadcastMessage(publish.path(), publish.text(), publish.payload(), self)));
+        .tell(Topic.publish(
+            new BroadcastMessage(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self)));
     if (publish.replyTo() != null) {
       publish.replyTo().tell(Done.getInstance());
     }
@@ -135,7 +139,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private Behavior<Command> onDelivered(Delivered delivered) {
     BroadcastMessage m = delivered.message();
     if (!self.equals(m.origin())) {
-      server.broadcast(m.path(), m.text(), m.payload());
+      server.broadcast(m.path(), m.text(), m.payload(), m.ingestedAtMillis());
     }
     return this;
   }

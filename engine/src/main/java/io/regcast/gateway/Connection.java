@@ -21,7 +21,7 @@ final class Connection {
 
   private volatile long lastActiveMillis;
   /** Frames waiting while the channel is not writable (event loop only). */
-  final ArrayDeque<ByteBuf> overflow = new ArrayDeque<>();
+  final ArrayDeque<Queued> overflow = new ArrayDeque<>();
   long overflowBytes;
   /** Payload bytes of the client's message being received in fragments (event loop only). */
   long incomingMessageBytes;
@@ -47,6 +47,12 @@ final class Connection {
   long lastActiveMillis() {
     return lastActiveMillis;
   }
+
+  /**
+   * Bytes waiting for the socket and how many messages they hold (merged frames hold several):
+   * allocated only when a connection falls behind, never on the direct write path.
+   */
+  record Queued(ByteBuf frames, int messages) {}
 
   /** What the connections API shows. */
   ConnectionInfo info() {

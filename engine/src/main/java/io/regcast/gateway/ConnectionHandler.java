@@ -1,5 +1,7 @@
 package io.regcast.gateway;
 
+import io.regcast.metrics.Metrics;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,7 +33,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   final Connection connection;
   private final GatewaySettings settings;
   private final LocalConnections connections;
-  private final GatewayMetrics metrics;
+  private final Metrics metrics;
   private ScheduledFuture<?> pingTimer;
   private ScheduledFuture<?> lifetimeTimer;
   private ScheduledFuture<?> idleTimer;
@@ -42,7 +44,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private boolean open;
 
   ConnectionHandler(
-      Connection connection, GatewaySettings settings, LocalConnections connections, GatewayMetrics metrics) {
+      Connection connection, GatewaySettings settings, LocalConnections connections, Metrics metrics) {
     this.connection = connection;
     this.settings = settings;
     this.connections = connections;
@@ -66,7 +68,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     open = true;
     drainOverflow();
-    metrics.connectionsOpened.increment();
+    metrics.connectionOpened();
     var loop = connection.channel.eventLoop();
     long ping = settings.pingInterval().toMillis();
     pingTimer = loop.scheduleAtFixedRate(this::ping, ping, ping, TimeUnit.MILLISECONDS);
@@ -101,35 +103,43 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   // ---- outbound (event loop) ----
 
-  /** Queues one frame (taking ownership); the caller flushes. */
-  void deliver(ByteBuf frame) {
+  /**
+   * Writes {@code frames} (holding {@code messages} messages; taking ownership) or queues them;
+   * the caller flushes. True when written now: the caller counts the writes of a whole delivery
+   * at once, queued frames are counted when they drain.
+   */
+  boolean deliver(ByteBuf frames, int messages) {
     if (connection.closing) {
-      frame.release();
-      return;
+      frames.release();
+      return false;
     }
     if (open && connection.overflow.isEmpty() && connection.channel.isWritable()) {
-      connection.channel.write(frame, connection.channel.voidPromise());
-      metrics.framesWritten.increment();
-      return;
+      connection.channel.write(frames, connection.channel.voidPromise());
+      return true;
     }
-    long size = frame.readableBytes();
+    long size = frames.readableBytes();
     if (settings.slowConsumerPolicy() == GatewaySettings.SlowConsumerPolicy.DROP_OLDEST) {
+      long dropped = 0;
       while (!connection.overflow.isEmpty() && connection.overflowBytes + size > settings.maxQueuedBytes()) {
-        ByteBuf dropped = connection.overflow.poll();
-        connection.overflowBytes -= dropped.readableBytes();
-        dropped.release();
-        metrics.framesDropped.increment();
+        Connection.Queued oldest = connection.overflow.poll();
+        connection.overflowBytes -= oldest.frames().readableBytes();
+        oldest.frames().release();
+        dropped += oldest.messages();
+      }
+      if (dropped > 0) {
+        metrics.messagesDropped(dropped);
       }
     } else if (connection.overflowBytes + size > settings.maxQueuedBytes()) {
-      frame.release();
-      metrics.slowConsumerDisconnects.increment();
+      frames.release();
+      metrics.slowConsumerDisconnected();
       log.info("Closing slow connection {} on {}{}: over {} queued bytes",
           connection.id, connection.gatewayId, connection.path, settings.maxQueuedBytes());
       close(WebSocketCloseStatus.POLICY_VIOLATION.code(), "slow consumer");
-      return;
+      return false;
     }
-    connection.overflow.add(frame);
+    connection.overflow.add(new Connection.Queued(frames, messages));
     connection.overflowBytes += size;
+    return false;
   }
 
   void flush() {
@@ -139,7 +149,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   /** Sends one message to this connection only (the connections API); any thread. */
   void send(ByteBuf frame) {
     connection.channel.eventLoop().execute(() -> {
-      deliver(frame);
+      if (deliver(frame, 1)) {
+        metrics.messagesWritten(1, 1);
+      }
       flush();
     });
   }
@@ -153,11 +165,17 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   /** Writes what waited (for the handshake, or for the socket to drain) while it can. */
   private void drainOverflow() {
     var channel = connection.channel;
+    long messages = 0;
+    long writes = 0;
     while (open && !connection.overflow.isEmpty() && channel.isWritable()) {
-      ByteBuf frame = connection.overflow.poll();
-      connection.overflowBytes -= frame.readableBytes();
-      channel.write(frame, channel.voidPromise());
-      metrics.framesWritten.increment();
+      Connection.Queued queued = connection.overflow.poll();
+      connection.overflowBytes -= queued.frames().readableBytes();
+      channel.write(queued.frames(), channel.voidPromise());
+      messages += queued.messages();
+      writes++;
+    }
+    if (writes > 0) {
+      metrics.messagesWritten(messages, writes);
     }
     channel.flush();
   }
@@ -195,8 +213,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     cancel(pingTimer);
     cancel(lifetimeTimer);
     cancel(idleTimer);
-    for (ByteBuf queued : connection.overflow) {
-      queued.release();
+    for (Connection.Queued queued : connection.overflow) {
+      queued.frames().release();
     }
     connection.overflow.clear();
     connection.overflowBytes = 0;

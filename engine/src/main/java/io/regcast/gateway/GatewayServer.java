@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.regcast.metrics.Metrics;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -40,28 +41,29 @@ public final class GatewayServer {
   private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
   private final GatewaySettings settings;
-  private final GatewayMetrics metrics = new GatewayMetrics();
-  private final LocalConnections connections = new LocalConnections(metrics);
+  private final LocalConnections connections;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Channel serverChannel;
 
   private GatewayServer(
-      GatewaySettings settings, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
+      GatewaySettings settings, Metrics metrics, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
     this.settings = settings;
+    this.connections = new LocalConnections(metrics);
     this.boss = boss;
     this.workers = workers;
     this.serverChannel = serverChannel;
   }
 
   /** Binds the listener; blocks until bound (start-up only). */
-  public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken)
+  public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken, Metrics metrics)
       throws InterruptedException {
-    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL);
+    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, metrics);
   }
 
   public static GatewayServer start(
-      GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer)
+      GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
+      Metrics metrics)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -89,13 +91,13 @@ public final class GatewayServer {
                           .addLast("aggregator", new HttpObjectAggregator(8192))
                           .addLast(
                               "handshake",
-                              new HandshakeHandler(settings, directory, self[0].connections, self[0].metrics, nodeToken, authorizer));
+                              new HandshakeHandler(settings, directory, self[0].connections, metrics, nodeToken, authorizer));
                     }
                   })
               .bind(settings.host(), settings.port())
               .sync()
               .channel();
-      self[0] = new GatewayServer(settings, boss, workers, channel);
+      self[0] = new GatewayServer(settings, metrics, boss, workers, channel);
       log.info("Gateway listening on ws://{}:{} ({})", settings.host(),
           ((InetSocketAddress) channel.localAddress()).getPort(), epoll ? "epoll" : "nio");
       return self[0];
@@ -112,13 +114,13 @@ public final class GatewayServer {
     return (InetSocketAddress) serverChannel.localAddress();
   }
 
-  public GatewayMetrics metrics() {
-    return metrics;
-  }
-
-  /** Sends {@code payload} as one text or binary message to every local connection of {@code key}. */
-  public void broadcast(PathKey key, boolean text, byte[] payload) {
-    connections.broadcast(key, Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload));
+  /**
+   * Sends {@code payload} as one text or binary message to every local connection of {@code key};
+   * {@code ingestedAtMillis} (epoch; 0 = none) is when the ingest request of its oldest event was
+   * taken, for the ingest-to-socket latency.
+   */
+  public void broadcast(PathKey key, boolean text, byte[] payload, long ingestedAtMillis) {
+    connections.broadcast(key, Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload), ingestedAtMillis);
   }
 
   /** The connections of one gateway on this node. */

@@ -1,5 +1,7 @@
 package io.regcast.gateway;
 
+import io.regcast.metrics.Metrics;
+
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -36,7 +38,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
   private final GatewaySettings settings;
   private final GatewayDirectory directory;
   private final LocalConnections connections;
-  private final GatewayMetrics metrics;
+  private final Metrics metrics;
   private final String nodeToken;
   private final ConnectAuthorizer authorizer;
   private final WebSocketDecoderConfig decoderConfig;
@@ -45,7 +47,7 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
       GatewaySettings settings,
       GatewayDirectory directory,
       LocalConnections connections,
-      GatewayMetrics metrics,
+      Metrics metrics,
       String nodeToken,
       ConnectAuthorizer authorizer) {
     this.authorizer = authorizer;

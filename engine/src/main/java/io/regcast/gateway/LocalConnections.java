@@ -2,9 +2,11 @@ package io.regcast.gateway;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.regcast.metrics.Metrics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -21,10 +23,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class LocalConnections {
   private final Map<String, ConnectionHandler> byId = new ConcurrentHashMap<>();
   private final Map<PathKey, Map<EventLoop, LoopShard>> byPath = new ConcurrentHashMap<>();
-  private final GatewayMetrics metrics;
+  private final Metrics metrics;
 
-  LocalConnections(GatewayMetrics metrics) {
+  LocalConnections(Metrics metrics) {
     this.metrics = metrics;
+    metrics.openConnections(this::forEachPath);
+  }
+
+  /** The open connections per path, counted when a scrape asks (nothing is kept per connection for it). */
+  private void forEachPath(Metrics.OpenConnections.PathCount each) {
+    Map<PathKey, Integer> open = new HashMap<>();
+    for (ConnectionHandler h : byId.values()) {
+      open.merge(new PathKey(h.connection.gatewayId, h.connection.path), 1, Integer::sum);
+    }
+    open.forEach((key, count) -> each.accept(key.gatewayId(), key.path(), count));
   }
 
   /**
@@ -86,21 +98,25 @@ final class LocalConnections {
 
   /**
    * Sends one encoded frame to every local connection of {@code key}; takes ownership of {@code
-   * frame}. Returns at once: the writes happen on the event loops.
+   * frame}. {@code ingestedAtMillis} (epoch; 0 = none) is when the ingest request of the message's
+   * oldest event was taken. Returns at once: the writes happen on the event loops.
    */
-  void broadcast(PathKey key, ByteBuf frame) {
-    metrics.messagesBroadcast.increment();
+  void broadcast(PathKey key, ByteBuf frame, long ingestedAtMillis) {
+    metrics.gatewayBroadcast();
     Map<EventLoop, LoopShard> shards = byPath.get(key);
     try {
       if (shards != null) {
         for (LoopShard shard : shards.values()) {
-          shard.offer(frame.retainedDuplicate());
+          shard.offer(new Pending(frame.retainedDuplicate(), ingestedAtMillis));
         }
       }
     } finally {
       frame.release();
     }
   }
+
+  /** A frame waiting for an event loop, with the ingest time of its message's oldest event (0 = none). */
+  private record Pending(ByteBuf frame, long ingestedAtMillis) {}
 
   /** The connections of one path on one event loop, and the frames waiting for that loop. */
   private final class LoopShard implements Runnable {
@@ -110,8 +126,11 @@ final class LocalConnections {
      * leaves during a delivery (a slow consumer cut) does not disturb the iteration.
      */
     private ConnectionHandler[] members = new ConnectionHandler[0];
-    private final Queue<ByteBuf> pending = new ConcurrentLinkedQueue<>();
+    private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** The ingest times of the frames of the current turn (loop only; reused, grows as needed). */
+    private long[] ingestTimes = new long[16];
+    private int frameCount;
 
     LoopShard(EventLoop loop) {
       this.loop = loop;
@@ -135,14 +154,17 @@ final class LocalConnections {
       return members.length == 0;
     }
 
-    void offer(ByteBuf frame) {
+    void offer(Pending frame) {
       pending.add(frame);
       if (scheduled.compareAndSet(false, true)) {
         loop.execute(this);
       }
     }
 
-    /** On the loop: one merged buffer for what was queued, one write + flush per connection. */
+    /**
+     * On the loop: one merged buffer for what was queued, one write + flush per connection; the
+     * counts of the whole turn go to the metrics at once.
+     */
     @Override
     public void run() {
       scheduled.set(false);
@@ -151,9 +173,12 @@ final class LocalConnections {
         return;
       }
       ConnectionHandler[] recipients = members;
+      long writes = 0;
       try {
         for (ConnectionHandler member : recipients) {
-          member.deliver(merged.retainedDuplicate());
+          if (member.deliver(merged.retainedDuplicate(), frameCount)) {
+            writes++;
+          }
         }
         for (ConnectionHandler member : recipients) {
           member.flush();
@@ -161,30 +186,50 @@ final class LocalConnections {
       } finally {
         merged.release();
       }
+      metrics.messagesWritten(writes * frameCount, writes);
+      if (recipients.length > 0) {
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < frameCount; i++) {
+          if (ingestTimes[i] > 0) {
+            metrics.ingestToSocket(ingestTimes[i], now);
+          }
+        }
+      }
     }
 
+    /** Everything queued, merged into one buffer (null when nothing is); sets the turn's frame count and ingest times. */
     private ByteBuf drain() {
-      ByteBuf first = pending.poll();
+      Pending first = pending.poll();
       if (first == null) {
         return null;
       }
-      ByteBuf next = pending.poll();
+      frameCount = 0;
+      note(first);
+      Pending next = pending.poll();
       if (next == null) {
-        return first;
+        return first.frame();
       }
       List<ByteBuf> frames = new ArrayList<>();
-      frames.add(first);
-      int total = first.readableBytes();
+      frames.add(first.frame());
+      int total = first.frame().readableBytes();
       for (; next != null; next = pending.poll()) {
-        frames.add(next);
-        total += next.readableBytes();
+        note(next);
+        frames.add(next.frame());
+        total += next.frame().readableBytes();
       }
-      ByteBuf merged = first.alloc().directBuffer(total);
+      ByteBuf merged = first.frame().alloc().directBuffer(total);
       for (ByteBuf frame : frames) {
         merged.writeBytes(frame);
         frame.release();
       }
       return merged;
+    }
+
+    private void note(Pending frame) {
+      if (frameCount == ingestTimes.length) {
+        ingestTimes = Arrays.copyOf(ingestTimes, frameCount * 2);
+      }
+      ingestTimes[frameCount++] = frame.ingestedAtMillis();
     }
   }
 }

@@ -6,7 +6,9 @@ import java.util.List;
 /**
  * One container registry event as a trigger sees it (PRODUCT.md §2, §5). {@code repository} is
  * the image name without the registry prefix; {@code imageTags} are the tags a deleted image had
- * (used by the tag filter, not rendered); {@code trace} may be null.
+ * (used by the tag filter, not rendered); {@code trace} may be null. {@code ingestedAt} is when
+ * regcast took the ingest request that carried it (for the ingest-to-socket latency; not rendered;
+ * null in journals written before it was recorded).
  */
 public record CrEvent(
     String eventId,
@@ -20,7 +22,8 @@ public record CrEvent(
     String tag,
     List<String> imageTags,
     Instant createdAt,
-    TraceContext trace)
+    TraceContext trace,
+    Instant ingestedAt)
     implements JsonSerializable {
 
   public CrEvent {

@@ -11,6 +11,7 @@ import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
 import io.regcast.iam.AccessMirror;
+import io.regcast.metrics.Metrics;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
@@ -57,18 +58,21 @@ public final class Node implements AutoCloseable {
   private final ServerBinding http;
   private final GatewayServer gateway;
   private final ActorRef<PathHub.Command> hub;
+  private final Metrics metrics;
 
   private Node(
       ActorSystem<Void> system,
       Settings settings,
       ServerBinding http,
       GatewayServer gateway,
-      ActorRef<PathHub.Command> hub) {
+      ActorRef<PathHub.Command> hub,
+      Metrics metrics) {
     this.system = system;
     this.settings = settings;
     this.http = http;
     this.gateway = gateway;
     this.hub = hub;
+    this.metrics = metrics;
   }
 
   /**
@@ -112,9 +116,11 @@ public final class Node implements AutoCloseable {
       log.info("Cluster member up at {}", cluster.selfMember().address());
       // Regions first (entities start on demand); triggers last: they are remembered, so they
       // start at once and reach for their registries.
+      Metrics metrics = new Metrics(settings.metrics());
       CatalogEntity.init(system, settings.catalog());
       RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system),
-          new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()));
+          new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()),
+          metrics);
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
       AccessMirror access = new AccessMirror();
       GatewayServer gateway =
@@ -128,7 +134,8 @@ public final class Node implements AutoCloseable {
                 return access.view().allows(caller.get(), Role.VIEWER, gatewayId)
                     ? ConnectAuthorizer.Verdict.ALLOWED
                     : ConnectAuthorizer.Verdict.FORBIDDEN;
-              });
+              },
+              metrics);
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),
@@ -154,7 +161,8 @@ public final class Node implements AutoCloseable {
             public boolean ready() {
               return access.loaded();
             }
-          });
+          },
+          metrics);
       awaitCatalog(system);
       Bootstrap.run(system, settings, START_TIMEOUT);
       AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
@@ -169,11 +177,11 @@ public final class Node implements AutoCloseable {
           .toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       var services =
-          new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher);
+          new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher, metrics);
       ServerBinding http = AdminApi.bind(system, settings, services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
-      Node node = new Node(system, settings, http, gateway, hub);
+      Node node = new Node(system, settings, http, gateway, hub, metrics);
       Health.Started.ID.get(system).set();
       log.info(
           "regcast node ready in {} ms: http://{}:{}, gateway ws://{}:{}, management {} (data {})",
@@ -262,6 +270,11 @@ public final class Node implements AutoCloseable {
   /** Where to publish a message to a gateway path, cluster-wide. */
   public ActorRef<PathHub.Command> hub() {
     return hub;
+  }
+
+  /** This node's metrics (what {@code GET /metrics} shows). */
+  public Metrics metrics() {
+    return metrics;
   }
 
   /** Runs the coordinated shutdown and waits for it. */

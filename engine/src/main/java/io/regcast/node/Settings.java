@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
+import io.regcast.metrics.Metrics;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ public record Settings(
     TriggerEntity.Settings trigger,
     Reconcile reconcile,
     Iam iam,
-    Api api) {
+    Api api,
+    Metrics.Settings metrics) {
 
   /** How {@code :reconcile} reads registries: per request, in flight at once, and in all. */
   public record Reconcile(Duration requestTimeout, int maxParallelRequests, Duration timeout) {}
@@ -96,7 +98,7 @@ public record Settings(
             c.getString("persistence.user"),
             c.getString("persistence.password"),
             (int) positive(c, "persistence.max-connections", c.getInt("persistence.max-connections")),
-            c.getBoolean("persistence.create-schema"));
+            bool(c, "persistence.create-schema"));
     if (!persistence.isH2() && persistence.jdbcUrl().isBlank()) {
       throw invalid(c, "persistence.jdbc-url", "is required when database = postgres"
           + " (e.g. jdbc:postgresql://127.0.0.1:5432/regcast, or REGCAST_JDBC_URL)");
@@ -134,7 +136,9 @@ public record Settings(
       throw invalid(c, "iam.admin-key", "must be at least 16 characters (or empty to generate one)");
     }
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
-    return new Settings(dataDir, http, gateway, cluster, management, persistence, catalog, registry, trigger, reconcile, iam, api);
+    Metrics.Settings metrics = new Metrics.Settings(bool(c, "metrics.jvm"));
+    return new Settings(
+        dataDir, http, gateway, cluster, management, persistence, catalog, registry, trigger, reconcile, iam, api, metrics);
   }
 
   /** A list, or a comma-separated string (as REGCAST_SEED_NODES gives it). */
@@ -210,6 +214,15 @@ public record Settings(
       throw invalid(c, key, "must be a port between 0 and 65535 (0 = any free port), got " + port);
     }
     return port;
+  }
+
+  /** A switch; HOCON's own message would name the key without its {@code regcast.} prefix. */
+  private static boolean bool(Config c, String key) {
+    try {
+      return c.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw invalid(c, key, "must be on or off (true/false), got " + c.getValue(key).render());
+    }
   }
 
   private static long positive(Config c, String key, long value) {

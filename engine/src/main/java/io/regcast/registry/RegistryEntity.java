@@ -1,11 +1,13 @@
 package io.regcast.registry;
 
 import io.regcast.delivery.Delivery;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Problem;
 import io.regcast.model.ProblemException;
 import io.regcast.model.RegistryEndpoint;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -56,9 +58,10 @@ public final class RegistryEntity
   public record Settings(
       int dedupeWindow, int snapshotEvery, Duration redeliverInterval, int maxEventsPerDelivery) {}
 
-  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader) {
+  public static void init(
+      ActorSystem<?> system, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader, Metrics metrics) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, triggers, reader)));
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, triggers, reader, metrics)));
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system, String registryId) {
@@ -81,17 +84,18 @@ public final class RegistryEntity
   }
 
   public static Behavior<Command> create(
-      String registryId, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader) {
+      String registryId, Settings settings, Delivery.ToTrigger triggers, RegistryReader reader, Metrics metrics) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new RegistryEntity(registryId, settings, triggers, reader, ctx, timers)));
+        ctx -> Behaviors.withTimers(
+            timers -> new RegistryEntity(registryId, settings, triggers, reader, metrics, ctx, timers)));
   }
 
   // ---- protocol ----
 
   public sealed interface Command extends JsonSerializable {}
 
-  /** Raw operations from one ingest request; answered once they are durable. */
-  public record Ingest(RegistryInfo info, List<RegistryOp> ops, ActorRef<Accepted> replyTo)
+  /** Raw operations from one ingest request, taken at {@code ingestedAt}; answered once they are durable. */
+  public record Ingest(RegistryInfo info, List<RegistryOp> ops, Instant ingestedAt, ActorRef<Accepted> replyTo)
       implements Command {}
 
   public record Subscribe(String triggerId, ActorRef<Done> replyTo) implements Command {}
@@ -142,7 +146,8 @@ public final class RegistryEntity
 
   public sealed interface Event extends JsonSerializable {}
 
-  public record OpsAccepted(RegistryInfo info, List<RegistryOp> ops) implements Event {}
+  /** {@code ingestedAt} is null in journals written before it was recorded. */
+  public record OpsAccepted(RegistryInfo info, List<RegistryOp> ops, Instant ingestedAt) implements Event {}
 
   public record TriggerSubscribed(String triggerId) implements Event {}
 
@@ -155,6 +160,7 @@ public final class RegistryEntity
   private final String registryId;
   private final Settings settings;
   private final Delivery.ToTrigger triggers;
+  private final Metrics metrics;
   private final ActorContext<Command> context;
   private final ActorRef<Delivery.Ack> ackAdapter;
   /** Requests that arrived while a write was in flight (group commit; not persisted). */
@@ -176,6 +182,7 @@ public final class RegistryEntity
       Settings settings,
       Delivery.ToTrigger triggers,
       RegistryReader reader,
+      Metrics metrics,
       ActorContext<Command> context,
       TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_KEY.name(), registryId));
@@ -183,6 +190,7 @@ public final class RegistryEntity
     this.settings = settings;
     this.triggers = triggers;
     this.reader = reader;
+    this.metrics = metrics;
     this.context = context;
     this.reconcileWrites = context.messageAdapter(Accepted.class, ReconcileWritten::new);
     this.ackAdapter = context.messageAdapter(Delivery.Ack.class, Acknowledged::new);
@@ -250,7 +258,10 @@ public final class RegistryEntity
     return drain(state);
   }
 
-  /** Persists every queued request in one write, then answers them all. */
+  /**
+   * Persists every queued request in one write, then answers them all. The operations are counted
+   * (received, duplicate, derived) once the write is confirmed: once per operation, never on replay.
+   */
   private ReplyEffect<Event, RegistryState> drain(RegistryState state) {
     if (queued.isEmpty()) {
       writing = false;
@@ -269,11 +280,12 @@ public final class RegistryEntity
         }
       }
       if (!accepted.isEmpty()) {
-        events.add(new OpsAccepted(ingest.info(), accepted));
+        events.add(new OpsAccepted(ingest.info(), accepted, ingest.ingestedAt()));
       }
       answers.add(new Accepted(accepted.size(), ingest.ops().size() - accepted.size()));
     }
     if (events.isEmpty()) {
+      countStored(answers);
       for (int i = 0; i < batch.size(); i++) {
         batch.get(i).replyTo().tell(answers.get(i));
       }
@@ -281,10 +293,15 @@ public final class RegistryEntity
       return Effect().noReply();
     }
     writing = true;
+    long lastSeqBefore = state.lastSeq;
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(events)
         .thenRun(
             s -> {
+              metrics.journalWritten(Metrics.Journal.REGISTRY, writeStarted);
+              countStored(answers);
+              metrics.eventsDerived(s.lastSeq - lastSeqBefore);
               for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).replyTo().tell(answers.get(i));
               }
@@ -342,7 +359,7 @@ public final class RegistryEntity
       ops.add(differences.get(i).toOp("reconcile:" + cmd.baseSeq() + ":" + i, now));
     }
     reconciled = result;
-    return onIngest(state, new Ingest(cmd.request().info(), ops, reconcileWrites));
+    return onIngest(state, new Ingest(cmd.request().info(), ops, now, reconcileWrites)); // "ingested" now, for the latency metrics
   }
 
   private ReplyEffect<Event, RegistryState> reconcileDone(Reconciled result) {
@@ -358,6 +375,11 @@ public final class RegistryEntity
       case TAG_GONE -> "deleted tag " + d.repository() + ":" + d.tag();
       case TAG_SET -> "tagged " + d.repository() + ":" + d.tag() + " → " + d.digest();
     };
+  }
+
+  private void countStored(List<Accepted> answers) {
+    metrics.eventsStored(
+        answers.stream().mapToLong(Accepted::accepted).sum(), answers.stream().mapToLong(Accepted::duplicates).sum());
   }
 
   private ReplyEffect<Event, RegistryState> onSubscribe(RegistryState state, Subscribe cmd) {
@@ -424,7 +446,7 @@ public final class RegistryEntity
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(OpsAccepted.class, (state, e) -> {
-          state.accept(e.info(), e.ops());
+          state.accept(e.info(), e.ops(), e.ingestedAt());
           return state;
         })
         .onEvent(TriggerSubscribed.class, (state, e) -> {

@@ -4,6 +4,7 @@ import io.regcast.delivery.Delivery;
 import io.regcast.model.CrEvent;
 import io.regcast.model.Ids;
 import io.regcast.model.JsonSerializable;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,8 +52,11 @@ final class RegistryState {
     return seen.contains(sourceId);
   }
 
-  /** Applies accepted operations: the index derives their events, which get sequence numbers. */
-  List<Delivery.Sequenced> accept(RegistryInfo info, List<RegistryOp> ops) {
+  /**
+   * Applies accepted operations (of an ingest request taken at {@code ingestedAt}): the index
+   * derives their events, which get sequence numbers.
+   */
+  List<Delivery.Sequenced> accept(RegistryInfo info, List<RegistryOp> ops, Instant ingestedAt) {
     List<Delivery.Sequenced> derived = new ArrayList<>();
     for (RegistryOp op : ops) {
       remember(op.sourceId());
@@ -72,7 +76,8 @@ final class RegistryState {
                 d.tag(),
                 d.imageTags(),
                 op.at(),
-                op.trace());
+                op.trace(),
+                ingestedAt);
         derived.add(new Delivery.Sequenced(++lastSeq, event));
         repositoryChangedAt.put(d.repository(), lastSeq);
         if (!subscribers.isEmpty()) {

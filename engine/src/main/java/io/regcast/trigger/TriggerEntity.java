@@ -3,6 +3,7 @@ package io.regcast.trigger;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.BroadcastTarget;
 import io.regcast.model.CrEvent;
 import io.regcast.model.JsonSerializable;
@@ -78,21 +79,19 @@ public final class TriggerEntity
 
   private static final Duration NOT_READY_RETRY = Duration.ofMillis(200);
 
-  /** Batches dropped because the trigger's service account may no longer broadcast. */
-  public static final java.util.concurrent.atomic.LongAdder ACCESS_ERRORS = new java.util.concurrent.atomic.LongAdder();
-
   public static void init(
       ActorSystem<?> system,
       Settings settings,
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
-      BroadcastPermission permission) {
+      BroadcastPermission permission,
+      Metrics metrics) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     ENTITY_KEY,
                     ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
-                        broadcaster, permission, Clock.systemUTC()))
+                        broadcaster, permission, metrics, Clock.systemUTC()))
                 .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -108,8 +107,9 @@ public final class TriggerEntity
       Settings settings,
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
+      Metrics metrics,
       Clock clock) {
-    return create(triggerId, shard, settings, registries, broadcaster, BroadcastPermission.ALWAYS, clock);
+    return create(triggerId, shard, settings, registries, broadcaster, BroadcastPermission.ALWAYS, metrics, clock);
   }
 
   public static Behavior<Command> create(
@@ -119,12 +119,13 @@ public final class TriggerEntity
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
       BroadcastPermission permission,
+      Metrics metrics,
       Clock clock) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> new TriggerEntity(
-                    triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, clock)));
+                    triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, metrics, clock)));
   }
 
   // ---- protocol ----
@@ -232,6 +233,7 @@ public final class TriggerEntity
   private final Delivery.ToRegistry registries;
   private final Broadcaster broadcaster;
   private final BroadcastPermission permission;
+  private final Metrics metrics;
   private final Clock clock;
   /** A batch is being sent and not yet recorded: no second one starts meanwhile. */
   private boolean sending;
@@ -251,9 +253,11 @@ public final class TriggerEntity
       Delivery.ToRegistry registries,
       Broadcaster broadcaster,
       BroadcastPermission permission,
+      Metrics metrics,
       Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), triggerId));
     this.permission = permission;
+    this.metrics = metrics;
     this.triggerId = triggerId;
     this.context = context;
     this.timers = timers;
@@ -407,16 +411,22 @@ public final class TriggerEntity
       return Effect().noReply();
     }
     List<CrEvent> matched = new ArrayList<>();
-    if (trigger.status() == TriggerStatus.ACTIVE) {
+    long fresh = cmd.events().stream().filter(s -> s.seq() > watermark).count();
+    boolean active = trigger.status() == TriggerStatus.ACTIVE;
+    if (active) {
       for (Delivery.Sequenced s : cmd.events()) {
         if (s.seq() > watermark && TriggerFilter.matches(trigger.definition().rule(), s.event())) {
           matched.add(s.event());
         }
       }
     }
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(new EventsReceived(cmd.registryId(), upTo, matched, clock.instant()))
         .thenRun(s -> {
+          // Counted once stored: a redelivery of the same events is below the watermark then.
+          metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
+          metrics.eventsFiltered(matched.size(), active ? fresh - matched.size() : 0, active ? 0 : fresh);
           cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
           flushIfFull(s);
         })
@@ -467,9 +477,11 @@ public final class TriggerEntity
   }
 
   private ReplyEffect<Event, State> recordSent(int count) {
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(new BatchFlushed(count, clock.instant()))
         .thenRun(s -> {
+          metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
           // What is left is a new batch, opened now: its cutoff starts over.
           timers.cancel(CutoffReached.INSTANCE);
           flushIfFull(s);
@@ -500,23 +512,30 @@ public final class TriggerEntity
 
   private CompletionStage<Done> publishConfirmed(Trigger trigger, List<CrEvent> events) {
     List<CompletableFuture<Done>> sent = new ArrayList<>();
-    publish(trigger, events, (path, message) -> sent.add(broadcaster.publishConfirmed(path, true, message).toCompletableFuture()));
+    publish(trigger, events, (path, message, ingestedAt) ->
+        sent.add(broadcaster.publishConfirmed(path, true, message, ingestedAt).toCompletableFuture()));
     return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> Done.getInstance());
   }
 
   private void publish(Trigger trigger, List<CrEvent> events) {
-    publish(trigger, events, (path, message) -> broadcaster.publish(path, true, message));
+    publish(trigger, events, (path, message, ingestedAt) -> broadcaster.publish(path, true, message, ingestedAt));
+  }
+
+  /** Where {@link #publish(Trigger, List, Send)} hands each rendered message. */
+  @FunctionalInterface
+  private interface Send {
+    void send(PathKey path, byte[] message, long ingestedAtMillis);
   }
 
   /**
    * Renders a batch and hands each message to {@code send}, unless the service account lost the
    * right to broadcast: then the batch is dropped (the one documented loss), counted, and logged
-   * once until access returns.
+   * once until access returns. A batch sent again (not confirmed, or after a crash) counts again.
    */
-  private void publish(Trigger trigger, List<CrEvent> events, java.util.function.BiConsumer<PathKey, byte[]> send) {
+  private void publish(Trigger trigger, List<CrEvent> events, Send send) {
     BroadcastTarget target = trigger.definition().rule().target();
     if (!permission.allows(target.serviceAccountId(), target.gatewayId())) {
-      ACCESS_ERRORS.increment();
+      metrics.batchRefused();
       if (!accessDenied) {
         accessDenied = true;
         context.getLog().warn(
@@ -531,9 +550,22 @@ public final class TriggerEntity
       context.getLog().info("Trigger {}: service account {} may broadcast again", triggerId, target.serviceAccountId());
     }
     PathKey path = new PathKey(target.gatewayId(), target.path());
-    for (byte[] message : MessageRenderer.render(events, settings.maxMessageBytes())) {
-      send.accept(path, message);
+    List<byte[]> messages = MessageRenderer.render(events, settings.maxMessageBytes());
+    long ingestedAt = oldestIngest(events);
+    for (byte[] message : messages) {
+      send.send(path, message, ingestedAt);
     }
+    metrics.batchSent(events.size(), messages.size());
+  }
+
+  /** When the ingest request of the batch's oldest event was taken (epoch ms; 0 when none is known). */
+  private static long oldestIngest(List<CrEvent> events) {
+    return events.stream()
+        .map(CrEvent::ingestedAt)
+        .filter(java.util.Objects::nonNull)
+        .mapToLong(Instant::toEpochMilli)
+        .min()
+        .orElse(0);
   }
 
   /** Starts the cutoff timer for an open batch (at once if overdue); cancels it when none is open. */

@@ -16,7 +16,6 @@ import io.regcast.testing.ApiClient.Answer;
 import io.regcast.testing.Envelopes;
 import io.regcast.testing.RawWebSocket;
 import io.regcast.testing.SharedNode;
-import io.regcast.trigger.TriggerEntity;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -241,11 +240,15 @@ class AccessScenariosTest {
     assertEquals(marker, nextText(ws, BOUND), "a message arrived before the marker");
   }
 
-  private static void awaitAccessErrors(long atLeast) throws InterruptedException {
+  private static long accessErrors(Node node) {
+    return node.metrics().counterValue("regcast_access_errors_total");
+  }
+
+  private static void awaitAccessErrors(Node node, long atLeast) throws InterruptedException {
     long deadline = System.nanoTime() + BOUND.toNanos();
-    while (TriggerEntity.ACCESS_ERRORS.sum() < atLeast) {
+    while (accessErrors(node) < atLeast) {
       assertTrue(System.nanoTime() < deadline,
-          "the dropped batch was not counted within " + BOUND + " (ACCESS_ERRORS = " + TriggerEntity.ACCESS_ERRORS.sum() + ")");
+          "the dropped batch was not counted within " + BOUND + " (access errors: " + accessErrors(node) + ")");
       Thread.sleep(20);
     }
   }
@@ -274,14 +277,14 @@ class AccessScenariosTest {
       ingest(api, s.registryId(), Envelopes.digest(7001));
       assertTrue(nextText(ws, BOUND).contains(Envelopes.digest(7001)), "delivered while the role is held");
 
-      long errors = TriggerEntity.ACCESS_ERRORS.sum();
+      long errors = accessErrors(node);
       long revokedAt = System.nanoTime();
       api.revoke(s.serviceAccountId(), "serviceAccount", BROADCASTER, folder);
       ingest(api, s.registryId(), Envelopes.digest(7002));
-      awaitAccessErrors(errors + 1);
+      awaitAccessErrors(node, errors + 1);
       assertTrue(System.nanoTime() - revokedAt < BOUND.toNanos(), "delivery stopped within 5 s of the revoke");
       ingest(api, s.registryId(), Envelopes.digest(7003));
-      awaitAccessErrors(errors + 2);
+      awaitAccessErrors(node, errors + 2);
       assertNothingBefore(api, ws);
       assertEquals(1, logged(logs, trigger, "may not broadcast"), "the access error is logged once, not per batch");
       assertEquals("ACTIVE", status(api, trigger), "the trigger itself stays active");

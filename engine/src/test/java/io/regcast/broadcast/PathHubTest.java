@@ -31,9 +31,9 @@ class PathHubTest {
         RawWebSocket elsewhere = RawWebSocket.open("127.0.0.1", port, "/gateways/" + gateway + "/out", Map.of())) {
       awaitConnections(node, gateway, 3);
       for (int n = 0; n < 20; n++) {
-        node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/in"), true, ("m" + n).getBytes(StandardCharsets.UTF_8), null));
+        node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/in"), true, ("m" + n).getBytes(StandardCharsets.UTF_8), 0, null));
       }
-      node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/out"), true, "out".getBytes(StandardCharsets.UTF_8), null));
+      node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/out"), true, "out".getBytes(StandardCharsets.UTF_8), 0, null));
       for (RawWebSocket ws : new RawWebSocket[] {first, second}) {
         for (int n = 0; n < 20; n++) {
           assertEquals("m" + n, ws.readFrame(WAIT).text());

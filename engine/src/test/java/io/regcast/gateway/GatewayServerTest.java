@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.regcast.metrics.Metrics;
 import io.regcast.model.Gateway;
 import io.regcast.testing.RawWebSocket;
 import java.net.URI;
@@ -37,6 +38,7 @@ class GatewayServerTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final String GW = "d4egatewayone";
   private static final String OTHER = "d4egatewaytwo";
+  private static final String SLOW_CONSUMER_DISCONNECTS = "regcast_gateway_slow_consumer_disconnects_total";
   private static GatewayServer server;
   private static int port;
 
@@ -47,12 +49,16 @@ class GatewayServerTest {
   }
 
   static GatewayServer start(GatewaySettings settings) throws InterruptedException {
+    return start(settings, new Metrics(new Metrics.Settings(false)));
+  }
+
+  static GatewayServer start(GatewaySettings settings, Metrics metrics) throws InterruptedException {
     GatewayDirectory directory = new GatewayDirectory(settings.domain());
     directory.replaceAll(
         List.of(
             new Gateway(GW, "b1g", "one", "", List.of("/a", "/b", "/c"), Instant.now()),
             new Gateway(OTHER, "b1g", "two", "", List.of("/a"), Instant.now())));
-    return GatewayServer.start(settings, directory, "tok123");
+    return GatewayServer.start(settings, directory, "tok123", metrics);
   }
 
   @BeforeAll
@@ -144,10 +150,10 @@ class GatewayServerTest {
       int messages = 50;
       for (int n = 0; n < messages; n++) {
         for (String path : paths) {
-          server.broadcast(new PathKey(GW, path), true, (path + "#" + n).getBytes(StandardCharsets.UTF_8));
+          server.broadcast(new PathKey(GW, path), true, (path + "#" + n).getBytes(StandardCharsets.UTF_8), 0);
         }
       }
-      server.broadcast(new PathKey(GW, "/a"), false, new byte[] {1, 2, 3});
+      server.broadcast(new PathKey(GW, "/a"), false, new byte[] {1, 2, 3}, 0);
       for (String path : paths) {
         for (RawWebSocket ws : clients.get(path)) {
           for (int n = 0; n < messages; n++) {
@@ -162,7 +168,7 @@ class GatewayServerTest {
         assertEquals(OP_BINARY, frame.opcode());
         assertArrayEquals(new byte[] {1, 2, 3}, frame.payload());
       }
-      server.broadcast(new PathKey(OTHER, "/a"), true, "only-other".getBytes(StandardCharsets.UTF_8));
+      server.broadcast(new PathKey(OTHER, "/a"), true, "only-other".getBytes(StandardCharsets.UTF_8), 0);
       assertEquals("only-other", otherGateway.readFrame(WAIT).text(), "the other gateway saw none of the first gateway's messages");
     } finally {
       clients.values().forEach(list -> list.forEach(RawWebSocket::close));
@@ -207,8 +213,8 @@ class GatewayServerTest {
       assertTrue(System.nanoTime() < deadline);
       Thread.onSpinWait();
     }
-    server.broadcast(new PathKey(GW, "/c"), true, "héllo".getBytes(StandardCharsets.UTF_8));
-    server.broadcast(new PathKey(GW, "/c"), false, new byte[] {9, 8});
+    server.broadcast(new PathKey(GW, "/c"), true, "héllo".getBytes(StandardCharsets.UTF_8), 0);
+    server.broadcast(new PathKey(GW, "/c"), false, new byte[] {9, 8}, 0);
     assertEquals("héllo", received.poll(10, TimeUnit.SECONDS));
     assertArrayEquals(new byte[] {9, 8}, (byte[]) received.poll(10, TimeUnit.SECONDS));
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
@@ -325,7 +331,8 @@ class GatewayServerTest {
 
   @Test
   void slowConsumerIsClosedWith1008WhileAHundredOthersGetEveryMessageInOrder() throws Exception {
-    GatewayServer fanout = start(settings(Duration.ofMinutes(10), Duration.ofMinutes(60), 256 * 1024));
+    Metrics metrics = new Metrics(new Metrics.Settings(false));
+    GatewayServer fanout = start(settings(Duration.ofMinutes(10), Duration.ofMinutes(60), 256 * 1024), metrics);
     PathKey key = new PathKey(GW, "/b");
     int others = 100;
     int messageSize = 16 * 1024;
@@ -346,7 +353,7 @@ class GatewayServerTest {
       }
       int pushed = 0;
       long deadline = System.nanoTime() + WAIT.toNanos();
-      while (fanout.metrics().slowConsumerDisconnects() == 0) {
+      while (metrics.counterValue(SLOW_CONSUMER_DISCONNECTS) == 0) {
         assertTrue((long) pushed * messageSize < limitBytes, "the slow consumer was not cut after " + pushed + " messages");
         assertTrue(System.nanoTime() < deadline, "the slow consumer was not cut within 10 s");
         // The readers are healthy but share two cores with the publisher: keep the publisher at
@@ -358,16 +365,16 @@ class GatewayServerTest {
         }
         byte[] payload = new byte[messageSize];
         ByteBuffer.wrap(payload).putInt(pushed);
-        fanout.broadcast(key, false, payload);
+        fanout.broadcast(key, false, payload, 0);
         pushed++;
       }
       byte[] end = new byte[4];
       ByteBuffer.wrap(end).putInt(-1);
-      fanout.broadcast(key, false, end);
+      fanout.broadcast(key, false, end, 0);
       for (CompletableFuture<Integer> count : counts) {
         assertEquals(pushed, count.get(30, TimeUnit.SECONDS));
       }
-      assertEquals(1, fanout.metrics().slowConsumerDisconnects());
+      assertEquals(1, metrics.counterValue(SLOW_CONSUMER_DISCONNECTS));
       // It was sent 1008 behind the data it never read, then cut after the close grace: reading
       // now finds that close frame, or the end of the connection.
       slow.resumeReading();

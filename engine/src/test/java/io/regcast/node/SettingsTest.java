@@ -30,6 +30,7 @@ class SettingsTest {
     assertTrue(s.cluster().seedNodes().isEmpty());
     assertTrue(s.jdbcUrl().endsWith("/data/regcast;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"), s.jdbcUrl());
     assertEquals(1024 * 1024, s.http().maxBodySize());
+    assertTrue(s.metrics().jvm(), "JVM metrics on by default");
   }
 
   static Stream<Object[]> invalidSettings() {
@@ -42,7 +43,8 @@ class SettingsTest {
         new Object[] {Map.of("regcast.persistence.database", "mysql"), "regcast.persistence.database"},
         new Object[] {Map.of("regcast.persistence.database", "postgres"), "regcast.persistence.jdbc-url"},
         new Object[] {Map.of("regcast.cluster.seed-nodes", java.util.List.of("nohostport")), "regcast.cluster.seed-nodes"},
-        new Object[] {Map.of("regcast.api.default-page-size", 2000), "regcast.api.default-page-size"});
+        new Object[] {Map.of("regcast.api.default-page-size", 2000), "regcast.api.default-page-size"},
+        new Object[] {Map.of("regcast.metrics.jvm", "sometimes"), "regcast.metrics.jvm"});
   }
 
   @ParameterizedTest

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.ConfigFactory;
 import io.regcast.delivery.Delivery;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.CrEvent;
 import io.regcast.model.EventType;
 import io.regcast.model.Ids;
@@ -88,6 +89,9 @@ class RegistryEntityTest {
   private static final String D3 = "sha256:" + "3".repeat(64);
   private static final Instant T1 = Instant.parse("2026-11-28T13:55:53.043627551Z");
   private static final Instant T2 = Instant.parse("2026-11-28T13:56:03.32002582Z");
+  /** When the ingest requests of these tests were taken. */
+  private static final Instant INGESTED = Instant.parse("2026-11-28T13:56:04Z");
+  private static final Metrics.Settings NO_JVM = new Metrics.Settings(false);
   private static final TraceContext TRACE = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
   private static final String TRIGGER = "a1s-trigger-1";
   private static final String OTHER_TRIGGER = "a1s-trigger-2";
@@ -152,7 +156,7 @@ class RegistryEntityTest {
 
   private EventSourcedBehaviorTestKit<Command, Event, RegistryState> entity(Settings settings) {
     return EventSourcedBehaviorTestKit.create(
-        testKit.system(), RegistryEntity.create(registryId, settings, triggers, reader), SERIALIZATION);
+        testKit.system(), RegistryEntity.create(registryId, settings, triggers, reader, new Metrics(NO_JVM)), SERIALIZATION);
   }
 
   /** Leaves the entity of this test alone (its actor keeps its persistence id) and uses a new registry. */
@@ -273,11 +277,11 @@ class RegistryEntityTest {
     return new CrEvent(
         Ids.derived("crt", registryId, op.sourceId(), Integer.toString(position)),
         type, registryId, "b1g-folder", "b1c-cloud", REPO, digest,
-        Ids.derived("crt", registryId, REPO, digest), tag, List.of(imageTags), op.at(), op.trace());
+        Ids.derived("crt", registryId, REPO, digest), tag, List.of(imageTags), op.at(), op.trace(), INGESTED);
   }
 
   private CommandResultWithReply<Command, Event, RegistryState, Accepted> ingest(RegistryOp... ops) {
-    return entity.runCommand(replyTo -> new Ingest(info, List.of(ops), replyTo));
+    return entity.runCommand(replyTo -> new Ingest(info, List.of(ops), INGESTED, replyTo));
   }
 
   private View view() {
@@ -364,10 +368,10 @@ class RegistryEntityTest {
     RegistryOp first = push("s1", D1, "v1");
     RegistryOp second = push("s2", D1, "latest");
     var result = ingest(first, second);
-    assertEquals(List.of(new OpsAccepted(info, List.of(first, second))), result.events());
+    assertEquals(List.of(new OpsAccepted(info, List.of(first, second), INGESTED)), result.events());
     assertEquals(new Accepted(2, 0), result.reply());
     assertEquals(new View(Map.of(REPO, images(D1, List.of("v1", "latest"))), 3, Map.of(), 0), view());
-    assertEquals(List.of(new OpsAccepted(info, List.of(first, second))), journal.persistedInStorage(persistenceId()));
+    assertEquals(List.of(new OpsAccepted(info, List.of(first, second), INGESTED)), journal.persistedInStorage(persistenceId()));
   }
 
   @Test
@@ -382,7 +386,7 @@ class RegistryEntityTest {
     RegistryOp op = push("s1", D1, "v1");
     RegistryOp resent = push("s1", D1, "v1");
     var result = ingest(op, resent);
-    assertEquals(List.of(new OpsAccepted(info, List.of(op))), result.events());
+    assertEquals(List.of(new OpsAccepted(info, List.of(op), INGESTED)), result.events());
     assertEquals(new Accepted(1, 1), result.reply());
   }
 
@@ -396,7 +400,7 @@ class RegistryEntityTest {
 
     RegistryOp fresh = push("s2", D2, "v2");
     var mixed = ingest(op, fresh);
-    assertEquals(List.of(new OpsAccepted(info, List.of(fresh))), mixed.events());
+    assertEquals(List.of(new OpsAccepted(info, List.of(fresh), INGESTED)), mixed.events());
     assertEquals(new Accepted(1, 1), mixed.reply());
     assertEquals(4, view().lastSeq());
   }
@@ -482,15 +486,15 @@ class RegistryEntityTest {
   void acceptedIsAnsweredOnlyOnceTheWriteIsDurable() throws InterruptedException {
     HeldFirstWrite held = holdFirstWrite();
     try {
-      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader));
+      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader, new Metrics(NO_JVM)));
       TestProbe<Accepted> replies = testKit.createTestProbe(Accepted.class);
       RegistryOp op = push("s1", D1, "v1");
-      ref.tell(new Ingest(info, List.of(op), replies.getRef()));
+      ref.tell(new Ingest(info, List.of(op), INGESTED, replies.getRef()));
       awaitLatch(held.firstWriteStarted);
       replies.expectNoMessage(QUIET);
       held.release.countDown();
       replies.expectMessage(WITHIN, new Accepted(1, 0));
-      assertEquals(List.of(new OpsAccepted(info, List.of(op))), journal.persistedInStorage(persistenceId()));
+      assertEquals(List.of(new OpsAccepted(info, List.of(op), INGESTED)), journal.persistedInStorage(persistenceId()));
       testKit.stop(ref);
     } finally {
       held.release.countDown();
@@ -501,16 +505,16 @@ class RegistryEntityTest {
   void requestsArrivingDuringAWriteArePersistedTogetherInOneWriteAndEachIsAnswered() throws InterruptedException {
     HeldFirstWrite held = holdFirstWrite();
     try {
-      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader));
+      ActorRef<Command> ref = testKit.spawn(RegistryEntity.create(registryId, QUIET_SETTINGS, triggers, reader, new Metrics(NO_JVM)));
       TestProbe<Accepted> replies = testKit.createTestProbe(Accepted.class);
       RegistryOp s1 = push("s1", D1, "v1");
       RegistryOp s2 = push("s2", D1, "v2");
       RegistryOp s3 = push("s3", D2, "v3");
-      ref.tell(new Ingest(info, List.of(s1), replies.getRef()));
+      ref.tell(new Ingest(info, List.of(s1), INGESTED, replies.getRef()));
       awaitLatch(held.firstWriteStarted);
-      ref.tell(new Ingest(info, List.of(s2), replies.getRef()));
-      ref.tell(new Ingest(info, List.of(s3, s2), replies.getRef())); // s2 is a duplicate of the queued request
-      ref.tell(new Ingest(info, List.of(s1), replies.getRef())); // s1 is a duplicate of the write in flight
+      ref.tell(new Ingest(info, List.of(s2), INGESTED, replies.getRef()));
+      ref.tell(new Ingest(info, List.of(s3, s2), INGESTED, replies.getRef())); // s2 is a duplicate of the queued request
+      ref.tell(new Ingest(info, List.of(s1), INGESTED, replies.getRef())); // s1 is a duplicate of the write in flight
       replies.expectNoMessage(QUIET);
       held.release.countDown();
 
@@ -519,7 +523,7 @@ class RegistryEntityTest {
       assertEquals(new Accepted(1, 1), replies.receiveMessage(WITHIN));
       assertEquals(new Accepted(0, 1), replies.receiveMessage(WITHIN));
       assertEquals(
-          List.of(new OpsAccepted(info, List.of(s1)), new OpsAccepted(info, List.of(s2)), new OpsAccepted(info, List.of(s3))),
+          List.of(new OpsAccepted(info, List.of(s1), INGESTED), new OpsAccepted(info, List.of(s2), INGESTED), new OpsAccepted(info, List.of(s3), INGESTED)),
           journal.persistedInStorage(persistenceId()));
       // four requests, two writes: the three queued requests went in one
       assertEquals(List.of(1, 2), held.writes);
@@ -737,7 +741,7 @@ class RegistryEntityTest {
   void aRestartResendsOnlyWhatFollowsTheRecordedAcknowledgement() {
     RegistryOp s1 = push("s1", D1, "v1");
     RegistryOp s2 = push("s2", D2, "v2");
-    entity.initialize(new TriggerSubscribed(TRIGGER), new OpsAccepted(info, List.of(s1, s2)), new AcksRecorded(Map.of(TRIGGER, 2L)));
+    entity.initialize(new TriggerSubscribed(TRIGGER), new OpsAccepted(info, List.of(s1, s2), INGESTED), new AcksRecorded(Map.of(TRIGGER, 2L)));
     Delivered resent = triggers.next();
     assertEquals(
         List.of(
@@ -789,11 +793,11 @@ class RegistryEntityTest {
     try {
       var stored =
           EventSourcedBehaviorTestKit.<Command, Event, RegistryState>create(
-              serializing.system(), RegistryEntity.create(registryId, new Settings(3, 2, NEVER, 100), triggers, reader), SERIALIZATION);
-      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D2, "zeta"), push("s2", D2, "alpha")), r));
+              serializing.system(), RegistryEntity.create(registryId, new Settings(3, 2, NEVER, 100), triggers, reader, new Metrics(NO_JVM)), SERIALIZATION);
+      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D2, "zeta"), push("s2", D2, "alpha")), INGESTED, r));
       stored.<Done>runCommand(r -> new Subscribe(TRIGGER, r));
-      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s3", D1, "mid")), r));
-      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(new RegistryOp.TagDeleted("s4", T2, REPO, "zeta", TRACE)), r));
+      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s3", D1, "mid")), INGESTED, r));
+      stored.<Accepted>runCommand(r -> new Ingest(info, List.of(new RegistryOp.TagDeleted("s4", T2, REPO, "zeta", TRACE)), INGESTED, r));
       assertEquals(List.of(4L, 5L), triggers.next().seqs());
       assertEquals(List.of(6L), triggers.next().seqs());
       View before = stored.<View>runCommand(Inspect::new).reply();
@@ -809,8 +813,8 @@ class RegistryEntityTest {
       assertEquals(before, after);
       assertEquals(List.of(D2, D1), List.copyOf(after.index().get(REPO).keySet()));
       // the dedupe window (s2, s3, s4) came back in order
-      assertEquals(new Accepted(0, 1), stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s2", D3, "x")), r)).reply());
-      assertEquals(new Accepted(1, 0), stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D2, "alpha")), r)).reply());
+      assertEquals(new Accepted(0, 1), stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s2", D3, "x")), INGESTED, r)).reply());
+      assertEquals(new Accepted(1, 0), stored.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D2, "alpha")), INGESTED, r)).reply());
     } finally {
       serializing.shutdownTestKit();
     }
@@ -835,7 +839,7 @@ class RegistryEntityTest {
     var other = entity(QUIET_SETTINGS);
     assertEquals(new View(Map.of(), 0, Map.of(), 0), other.<View>runCommand(Inspect::new).reply());
     // the same source id is new there
-    assertEquals(new Accepted(1, 0), other.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D1, "v1")), r)).reply());
+    assertEquals(new Accepted(1, 0), other.<Accepted>runCommand(r -> new Ingest(info, List.of(push("s1", D1, "v1")), INGESTED, r)).reply());
   }
 
   // ---- serialization ----
@@ -853,9 +857,9 @@ class RegistryEntityTest {
             new RegistryOp.Native("s6", T1, CREATE_IMAGE_TAG, REPO, D1, "v1", null),
             new RegistryOp.Native("s7", T1, DELETE_IMAGE_TAG, REPO, D1, "v1", null),
             new RegistryOp.Native("s8", T1, DELETE_IMAGE, REPO, D1, "", null));
-    serialization.verifySerialization(new OpsAccepted(info, everyOp), true);
+    serialization.verifySerialization(new OpsAccepted(info, everyOp, INGESTED), true);
     for (RegistryOp op : everyOp) {
-      serialization.verifySerialization(new OpsAccepted(info, List.of(op)), true);
+      serialization.verifySerialization(new OpsAccepted(info, List.of(op), INGESTED), true);
     }
     serialization.verifySerialization(new TriggerSubscribed(TRIGGER), true);
     serialization.verifySerialization(new TriggerUnsubscribed(TRIGGER), true);
@@ -865,7 +869,7 @@ class RegistryEntityTest {
     serialization.verifySerialization(info, true);
 
     TestProbe<Object> probe = testKit.createTestProbe();
-    serialization.verifySerialization(new Ingest(info, everyOp, probe.getRef().narrow()), true);
+    serialization.verifySerialization(new Ingest(info, everyOp, INGESTED, probe.getRef().narrow()), true);
     serialization.verifySerialization(new Subscribe(TRIGGER, probe.getRef().narrow()), true);
     serialization.verifySerialization(new Unsubscribe(TRIGGER, probe.getRef().narrow()), true);
     serialization.verifySerialization(new Inspect(probe.getRef().narrow()), true);
@@ -892,7 +896,7 @@ class RegistryEntityTest {
         new RegistryOp.ManifestPushed("s1", T1, REPO, D3, "zeta", TRACE),
         new RegistryOp.ManifestPushed("s2", T2, REPO, D3, "alpha", null),
         new RegistryOp.ManifestPushed("s3", T1, REPO, D1, "", null),
-        new RegistryOp.ManifestPushed("s4", T1, "other/app", D2, "v1", null)));
+        new RegistryOp.ManifestPushed("s4", T1, "other/app", D2, "v1", null)), INGESTED);
     state.acknowledged(Map.of(TRIGGER, 1L));
     RegistryState.Snapshot snapshot = state.snapshot();
     assertEquals(List.of("s1", "s2", "s3", "s4"), snapshot.seen());

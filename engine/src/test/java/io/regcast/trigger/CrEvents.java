@@ -51,14 +51,14 @@ final class CrEvents {
   static CrEvent event(EventType type, String repository, String tag, List<String> imageTags) {
     return new CrEvent(
         "crtpk611000000000001", type, REGISTRY, FOLDER, CLOUD, repository, DIGEST, IMAGE_ID, tag,
-        imageTags, AT, null);
+        imageTags, AT, null, null);
   }
 
   /** The n-th {@code CreateImageTag} of ubuntu:latest: its own event id and time. */
   static CrEvent numbered(int n) {
     return new CrEvent(
         String.format("crtev%015d", n), EventType.CREATE_IMAGE_TAG, REGISTRY, FOLDER, CLOUD, "ubuntu",
-        DIGEST, IMAGE_ID, "latest", List.of(), AT.plusSeconds(n), null);
+        DIGEST, IMAGE_ID, "latest", List.of(), AT.plusSeconds(n), null, null);
   }
 
   /** Events numbered {@code from}..{@code to}, sequenced with their number. */

@@ -36,7 +36,7 @@ class MessageRendererTest {
 
   private static CrEvent createImage(String eventId, TraceContext trace) {
     return new CrEvent(eventId, EventType.CREATE_IMAGE, REGISTRY, FOLDER, CLOUD, "ubuntu", DIGEST, IMAGE_ID,
-        "latest", List.of(), AT, trace);
+        "latest", List.of(), AT, trace, null);
   }
 
   private static byte[] golden(String name) {
@@ -85,10 +85,10 @@ class MessageRendererTest {
   void aBatchOfThreeRendersToTheGoldenBytesWithTracingContextOnlyWhereATraceCameWithTheEvent() {
     CrEvent create = createImage("crtpk611000000000001", TRACE);
     CrEvent tag = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE_TAG, REGISTRY, FOLDER, CLOUD,
-        "ubuntu", DIGEST, IMAGE_ID, "latest", List.of(), AT, TRACE);
+        "ubuntu", DIGEST, IMAGE_ID, "latest", List.of(), AT, TRACE, null);
     CrEvent delete = new CrEvent("crtpk611000000000003", EventType.DELETE_IMAGE, REGISTRY, FOLDER, CLOUD,
         "team/app", "sha256:" + "0123456789abcdef".repeat(4), "crti2c9b000000000002", "", List.of("v1"),
-        Instant.parse("2020-09-07T11:10:02Z"), null);
+        Instant.parse("2020-09-07T11:10:02Z"), null, null);
 
     List<byte[]> messages = MessageRenderer.render(List.of(create, tag, delete), LIMIT);
 
@@ -153,7 +153,7 @@ class MessageRendererTest {
     for (String at : List.of("2020-09-07T11:09:14Z", "2024-05-01T10:15:30.123456789Z", "2024-05-01T10:15:30.500Z",
         "1999-12-31T23:59:59.001Z")) {
       CrEvent event = new CrEvent("crtpk611000000000001", EventType.CREATE_IMAGE, REGISTRY, FOLDER, CLOUD, "ubuntu",
-          DIGEST, IMAGE_ID, "latest", List.of(), Instant.parse(at), null);
+          DIGEST, IMAGE_ID, "latest", List.of(), Instant.parse(at), null, null);
       String createdAt = parse(MessageRenderer.render(List.of(event), LIMIT).get(0))
           .get("messages").get(0).get("event_metadata").get("created_at").asText();
       assertTrue(createdAt.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z"), createdAt);
@@ -169,7 +169,7 @@ class MessageRendererTest {
     List<String> written = new ArrayList<>();
     for (EventType type : EventType.values()) {
       CrEvent event = new CrEvent("crtpk611000000000001", type, REGISTRY, FOLDER, CLOUD, "ubuntu", DIGEST, IMAGE_ID,
-          "", List.of(), AT, null);
+          "", List.of(), AT, null, null);
       written.add(parse(MessageRenderer.render(List.of(event), LIMIT).get(0))
           .get("messages").get(0).get("event_metadata").get("event_type").asText());
     }
@@ -252,7 +252,7 @@ class MessageRendererTest {
   @Test
   void aSingleEventBiggerThanTheLimitStillGoesOutAloneBetweenItsNeighbours() {
     CrEvent big = new CrEvent("crtbig00000000000001", EventType.CREATE_IMAGE_TAG, REGISTRY, FOLDER, CLOUD,
-        "team/" + "a".repeat(3000), DIGEST, IMAGE_ID, "latest", List.of(), AT, null);
+        "team/" + "a".repeat(3000), DIGEST, IMAGE_ID, "latest", List.of(), AT, null, null);
     List<CrEvent> events = List.of(CrEvents.numbered(1), big, CrEvents.numbered(2));
     int max = 1000;
 
@@ -272,7 +272,7 @@ class MessageRendererTest {
   @Test
   void aLoneEventBiggerThanTheLimitIsOneMessage() {
     CrEvent big = new CrEvent("crtbig00000000000001", EventType.CREATE_IMAGE, REGISTRY, FOLDER, CLOUD,
-        "b".repeat(2000), DIGEST, IMAGE_ID, "latest", List.of(), AT, null);
+        "b".repeat(2000), DIGEST, IMAGE_ID, "latest", List.of(), AT, null, null);
     List<byte[]> messages = MessageRenderer.render(List.of(big), 100);
     assertEquals(1, messages.size());
     assertEquals(List.of("crtbig00000000000001"), eventIds(messages.get(0)));

@@ -18,6 +18,8 @@ import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
+import io.regcast.metrics.Metrics;
+import io.regcast.testing.PrometheusText;
 import io.regcast.model.BatchSettings;
 import io.regcast.model.BroadcastTarget;
 import io.regcast.model.ContainerRegistryRule;
@@ -128,7 +130,7 @@ class TriggerEntityTest {
     }
 
     @Override
-    public void publish(PathKey path, boolean text, byte[] payload) {
+    public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
       Published p = new Published(path, text, payload.clone());
       published.add(p);
       probe.getRef().tell(p);
@@ -243,6 +245,7 @@ class TriggerEntityTest {
   private RecordingRegistries registries;
   private TestProbe<Delivery.Ack> acks;
   private MutableClock clock;
+  private Metrics metrics;
   private EventSourcedBehaviorTestKit<Command, Event, State> entity;
 
   @BeforeAll
@@ -271,9 +274,10 @@ class TriggerEntityTest {
     registries = new RecordingRegistries(registryCalls);
     acks = testKit.createTestProbe(Delivery.Ack.class);
     clock = new MutableClock(Samples.T0);
+    metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, clock));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, metrics, clock));
     entity.clear();
   }
 
@@ -298,7 +302,7 @@ class TriggerEntityTest {
 
   /** The entity as a plain actor (for what the behaviour testkit cannot do: tell without waiting). */
   private ActorRef<Command> spawn(String id, Delivery.ToRegistry registrySide, TriggerEntity.Settings settings) {
-    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, clock));
+    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, metrics, clock));
   }
 
   private Trigger active(long revision, int size, Duration cutoff) {
@@ -319,6 +323,12 @@ class TriggerEntityTest {
 
   private CommandResult<Command, Event, State> deliver(int fromSeq, int toSeq) {
     return deliver(REGISTRY, sequenced(fromSeq, toSeq));
+  }
+
+  /** This entity's count of events its filter made {@code result} of, as /metrics shows it. */
+  private long filtered(String result) {
+    var samples = PrometheusText.parse(new String(metrics.scrape("").body(), java.nio.charset.StandardCharsets.UTF_8));
+    return samples.getOrDefault("regcast_events_filtered_total{result=\"" + result + "\"}", 0.0).longValue();
   }
 
   private String persistenceId() {
@@ -522,7 +532,8 @@ class TriggerEntityTest {
     configure(revision(3));
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
-            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES, (path, text, payload) -> {}, Clock.systemUTC()));
+            testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
+                (path, text, payload, ingestedAt) -> {}, metrics, Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -581,6 +592,7 @@ class TriggerEntityTest {
     assertTrue(older.hasNoEvents());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage(), "acknowledged up to what it holds");
     assertEquals(Map.of(REGISTRY, 5L), older.state().watermarks());
+    assertEquals(5, filtered("matched"), "each event counted once, however often it is delivered");
     publishes.expectNoMessage(QUIET);
   }
 
@@ -603,6 +615,8 @@ class TriggerEntityTest {
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(match, createImage), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
     assertEquals(List.of(match, createImage), result.state().batch());
+    assertEquals(2, filtered("matched"));
+    assertEquals(3, filtered("rejected"));
   }
 
   @Test
@@ -631,6 +645,8 @@ class TriggerEntityTest {
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
     assertEquals(List.of(), result.state().batch());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
+    assertEquals(2, filtered("paused"));
+    assertEquals(0, filtered("rejected"), "a pause is no filter");
     publishes.expectNoMessage(QUIET);
   }
 
@@ -1114,7 +1130,7 @@ class TriggerEntityTest {
     CrEvent plain = numbered(1);
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
         CrEvents.CLOUD, "team/app", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(),
-        Instant.parse("2024-05-01T10:15:30.123456789Z"), CrEvents.TRACE);
+        Instant.parse("2024-05-01T10:15:30.123456789Z"), CrEvents.TRACE, null);
     CrEvent deleted = CrEvents.event(EventType.DELETE_IMAGE, "ubuntu", "", List.of("v1", "latest"));
 
     serialization.verifySerialization(plain, true);
@@ -1142,7 +1158,7 @@ class TriggerEntityTest {
   void aTracedEventIsStoredAndRecoveredWithItsTrace() {
     configure(active(1, 10, Duration.ofSeconds(60)));
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
-        CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE);
+        CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE, null);
     deliver(REGISTRY, List.of(new Delivery.Sequenced(1, numbered(1)), new Delivery.Sequenced(2, traced)));
     assertEquals(List.of(numbered(1), traced), entity.restart().state().batch());
   }

@@ -1,10 +1,10 @@
 package io.regcast.bench;
 
 import io.regcast.gateway.GatewayDirectory;
-import io.regcast.gateway.GatewayMetrics;
 import io.regcast.gateway.GatewayServer;
 import io.regcast.gateway.GatewaySettings;
 import io.regcast.gateway.PathKey;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.Gateway;
 import java.io.BufferedReader;
 import java.io.File;
@@ -174,6 +174,8 @@ final class GatewayBench {
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
   private final PathKey key = new PathKey(GATEWAY_ID, PATH);
   private GatewayServer server;
+  /** The server's counters, read as /metrics would show them. */
+  private final Metrics metrics = new Metrics(new Metrics.Settings(false));
   private ClientProcess client;
 
   private GatewayBench(Options options) {
@@ -224,7 +226,7 @@ final class GatewayBench {
             GatewaySettings.SlowConsumerPolicy.DISCONNECT, 256L * 1024 * 1024, options.eventLoops());
     GatewayDirectory directory = new GatewayDirectory("");
     directory.replaceAll(List.of(new Gateway(GATEWAY_ID, "b1gbenchfolder000001", "bench", "", List.of(PATH), Instant.now())));
-    server = GatewayServer.start(settings, directory, "bench0");
+    server = GatewayServer.start(settings, directory, "bench0", metrics);
     boolean ok = true;
     try {
       client = ClientProcess.start(options, pinned, server.address().getPort(), "/gateways/" + GATEWAY_ID + PATH);
@@ -259,7 +261,6 @@ final class GatewayBench {
   // ---- one round ----
 
   private Round round(String name, int messages) throws Exception {
-    GatewayMetrics metrics = server.metrics();
     // Open N connections: accepted/s, heap per connection.
     long heapBefore = usedHeapAfterGc();
     // The CPU time is read inside the wall time it is divided by (reading it costs CPU too).
@@ -279,9 +280,9 @@ final class GatewayBench {
 
     // Broadcast M messages to all of them.
     long[] measured = measuredThreads();
-    long writes0 = metrics.framesWritten();
-    long cuts0 = metrics.slowConsumerDisconnects();
-    long drops0 = metrics.framesDropped();
+    long writes0 = metrics.counterValue("regcast_gateway_socket_writes");
+    long cuts0 = metrics.counterValue("regcast_gateway_slow_consumer_disconnects");
+    long drops0 = metrics.counterValue("regcast_gateway_messages_dropped");
     client.startProgress();
     client.send("bcast " + messages + " " + Math.max(1, options.window() / 8));
     client.expect("armed", Duration.ofSeconds(30));
@@ -298,14 +299,14 @@ final class GatewayBench {
         if (seq - client.progress() >= window) {
           client.awaitProgress(seq - window + 1);
         }
-        server.broadcast(key, true, payloads.render(seq));
+        server.broadcast(key, true, payloads.render(seq), 0);
       }
       client.awaitProgress(messages);
     } catch (IllegalStateException e) {
       throw new IllegalStateException(e.getMessage() + "; gateway: " + server.connectionsOf(GATEWAY_ID).size()
-          + " connections, " + (metrics.messagesBroadcast()) + " messages broadcast, "
-          + (metrics.framesWritten() - writes0) + " writes this round, slow-consumer cuts "
-          + (metrics.slowConsumerDisconnects() - cuts0) + ", dropped " + (metrics.framesDropped() - drops0), e);
+          + " connections, " + metrics.counterValue("regcast_gateway_broadcasts") + " messages broadcast, "
+          + (metrics.counterValue("regcast_gateway_socket_writes") - writes0) + " writes this round, slow-consumer cuts "
+          + (metrics.counterValue("regcast_gateway_slow_consumer_disconnects") - cuts0) + ", dropped " + (metrics.counterValue("regcast_gateway_messages_dropped") - drops0), e);
     }
     t1 = System.nanoTime();
     cpu1 = ProcessCpu.nanos();
@@ -315,13 +316,13 @@ final class GatewayBench {
     int gcs = gcCount() - gcs0;
     String[] done = client.expect("done", Duration.ofSeconds(30));
     long delivered = (long) ok * messages;
-    long writes = metrics.framesWritten() - writes0;
+    long writes = metrics.counterValue("regcast_gateway_socket_writes") - writes0;
     long frames = Long.parseLong(done[1]);
     long missing = Long.parseLong(done[3]);
     long late = Long.parseLong(done[4]);
     long unexpected = Long.parseLong(done[5]);
-    long cuts = metrics.slowConsumerDisconnects() - cuts0;
-    long drops = metrics.framesDropped() - drops0;
+    long cuts = metrics.counterValue("regcast_gateway_slow_consumer_disconnects") - cuts0;
+    long drops = metrics.counterValue("regcast_gateway_messages_dropped") - drops0;
 
     close();
 
@@ -343,11 +344,11 @@ final class GatewayBench {
 
   /** Opens every client connection; returns once the gateway has registered them all. */
   private String[] open() throws InterruptedException {
-    long openedBefore = server.metrics().connectionsOpened();
+    long openedBefore = metrics.counterValue("regcast_gateway_connections_opened");
     client.send("open");
     String[] opened = client.expect("opened", Duration.ofSeconds(60));
     int ok = Integer.parseInt(opened[1]);
-    awaitCondition(() -> server.metrics().connectionsOpened() - openedBefore >= ok, "connections registered");
+    awaitCondition(() -> metrics.counterValue("regcast_gateway_connections_opened") - openedBefore >= ok, "connections registered");
     return opened;
   }
 
