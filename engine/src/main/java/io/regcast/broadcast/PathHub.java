@@ -6,13 +6,8 @@ import io.regcast.gateway.GatewayServer;
 import io.regcast.gateway.PathKey;
 import io.regcast.model.Gateway;
 import io.regcast.model.JsonSerializable;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
@@ -29,9 +24,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 /**
  * The node's end of broadcast. It keeps the node's {@link GatewayDirectory} in step with the
  * catalog (the catalog's gateway topic, a full re-read at start and every {@code resyncInterval}),
- * keeps one subscribed {@link Topic} per gateway path, publishes {@link Publish} requests to the
- * path's topic, and hands what a topic delivers to the local connections. Subscriptions are eager:
- * a node receives a path's messages before its first client arrives.
+ * publishes {@link Publish} requests to the cluster's one broadcast {@link Topic} and hands what
+ * the topic delivers to the local connections of the message's path.
+ *
+ * <p>One topic for every path, not one per path: a topic's members spread through the cluster's
+ * receptionist in about a second, so a per-path topic created with its gateway would miss the
+ * nodes it had not reached yet. The one topic is subscribed when the node starts, and the node is
+ * not ready until it knows every other member's ({@link GetTopicStats}). The price: every node
+ * receives every message, also for paths without local connections (dropped after one lookup).
  */
 public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
@@ -48,7 +48,13 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
   public record Resync(ActorRef<Done> replyTo) implements Command {}
 
-  /** What travels on a path's topic; {@code origin} is the publishing node, which has delivered it already. */
+  /** Answers the broadcast topic's stats (readiness: how many other nodes it reaches). */
+  public record GetTopicStats(ActorRef<Topic.TopicStats> replyTo) implements Command {}
+
+  /** The cluster-wide topic every node's hub subscribes to. */
+  public static final String BROADCAST_TOPIC = "regcast-broadcast";
+
+  /** What travels on the broadcast topic; {@code origin} is the publishing node, which has delivered it already. */
   public record BroadcastMessage(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, String origin)
       implements JsonSerializable {}
 
@@ -79,7 +85,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private final EntityRef<CatalogEntity.Command> catalog;
   private final Duration askTimeout;
   private final ActorRef<BroadcastMessage> deliveries;
-  private final Map<PathKey, ActorRef<Topic.Command<BroadcastMessage>>> topics = new HashMap<>();
+  private final ActorRef<Topic.Command<BroadcastMessage>> broadcastTopic;
   private Set<String> knownGateways = Set.of();
   /** This node's cluster address: the origin of what it publishes. */
   private final String self;
@@ -103,6 +109,8 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
     gatewayTopic.tell(
         Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
+    broadcastTopic = context.spawn(Topic.create(BroadcastMessage.class, BROADCAST_TOPIC), "broadcast-topic");
+    broadcastTopic.tell(Topic.subscribe(deliveries));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
   }
 
@@ -115,21 +123,21 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         .onMessageEquals(Tick.INSTANCE, () -> resync(null))
         .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
         .onMessage(ResyncFailed.class, this::onResyncFailed)
+        .onMessage(GetTopicStats.class, get -> {
+          broadcastTopic.tell(Topic.getTopicStats(get.replyTo()));
+          return this;
+        })
         .build();
   }
 
   /**
    * This node's connections get the message at once (not through the topic, so the publisher
-   * learns when they have it); the topic carries it to the other nodes. A path this node does not
-   * know yet (a gateway created a moment ago elsewhere) still gets its topic; the next re-read
-   * drops it if the path does not exist.
+   * learns when they have it); the topic carries it to the other nodes.
    */
   private Behavior<Command> onPublish(Publish publish) {
     server.broadcast(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis());
-    topics
-        .computeIfAbsent(publish.path(), this::subscribe)
-        .tell(Topic.publish(
-            new BroadcastMessage(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self)));
+    broadcastTopic.tell(Topic.publish(
+        new BroadcastMessage(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self)));
     if (publish.replyTo() != null) {
       publish.replyTo().tell(Done.getInstance());
     }
@@ -161,15 +169,6 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   private Behavior<Command> onGatewaysChanged(GatewaysChanged changed) {
     directory.replaceAll(changed.gateways());
-    Set<PathKey> wanted = directory.keys();
-    for (PathKey key : wanted) {
-      topics.computeIfAbsent(key, this::subscribe);
-    }
-    for (PathKey key : new HashSet<>(topics.keySet())) {
-      if (!wanted.contains(key)) {
-        getContext().stop(topics.remove(key));
-      }
-    }
     Set<String> gateways = changed.gateways().stream().map(Gateway::id).collect(Collectors.toSet());
     for (String gone : knownGateways) {
       if (!gateways.contains(gone)) {
@@ -181,14 +180,4 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
       changed.replyTo().tell(Done.getInstance());
     }
     return this;
-  }
-
-  private ActorRef<Topic.Command<BroadcastMessage>> subscribe(PathKey key) {
-    String name = "path:" + key.gatewayId() + key.path();
-    ActorRef<Topic.Command<BroadcastMessage>> topic =
-        getContext().spawn(
-            Topic.create(BroadcastMessage.class, name), URLEncoder.encode(name, StandardCharsets.UTF_8));
-    topic.tell(Topic.subscribe(deliveries));
-    return topic;
-  }
-}
+  }}

@@ -1,5 +1,6 @@
 package io.regcast.node;
 
+import io.regcast.broadcast.PathHub;
 import io.regcast.trigger.TriggerEntity;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -38,19 +39,28 @@ public final class Health {
 
   private Health() {}
 
-  /** Per actor system: whether {@link Node#start} has finished (regions initialised, HTTP bound). */
+  /**
+   * Per actor system: whether {@link Node#start} has finished (regions initialised, HTTP bound),
+   * and its broadcast hub.
+   */
   public static final class Started extends AbstractExtensionId<Started.Flag> {
     public static final Started ID = new Started();
 
     public static final class Flag implements Extension {
       private final AtomicBoolean started = new AtomicBoolean();
+      private final AtomicReference<org.apache.pekko.actor.typed.ActorRef<PathHub.Command>> hub = new AtomicReference<>();
 
-      public void set() {
+      public void set(org.apache.pekko.actor.typed.ActorRef<PathHub.Command> hub) {
+        this.hub.set(hub);
         started.set(true);
       }
 
       public boolean get() {
         return started.get();
+      }
+
+      org.apache.pekko.actor.typed.ActorRef<PathHub.Command> hub() {
+        return hub.get();
       }
     }
 
@@ -79,6 +89,41 @@ public final class Health {
       var region = ClusterSharding.get(system).shardRegion(TriggerEntity.ENTITY_KEY.name());
       return Patterns.ask(region, ShardRegion.getCurrentRegionsInstance(), ANSWER_WITHIN)
           .thenApply(reply -> reply instanceof ShardRegion.CurrentRegions)
+          .exceptionally(noAnswer -> false);
+    }
+  }
+
+  /**
+   * Broadcast reaches the cluster: this node's broadcast topic knows the topic of every other Up
+   * member (topics spread through the receptionist; until then a message published elsewhere
+   * would miss this node's clients, and this node's would miss theirs).
+   */
+  public static final class BroadcastCheck implements Supplier<CompletionStage<Boolean>> {
+    private final ActorSystem system;
+
+    public BroadcastCheck(ActorSystem system) {
+      this.system = system;
+    }
+
+    @Override
+    public CompletionStage<Boolean> get() {
+      var hub = Started.ID.get(system).hub();
+      if (hub == null) {
+        return CompletableFuture.completedFuture(false);
+      }
+      var typed = org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(system);
+      long others = 0;
+      for (var member : org.apache.pekko.cluster.Cluster.get(system).state().getMembers()) {
+        if (member.status() == org.apache.pekko.cluster.MemberStatus.up()
+            && !member.uniqueAddress().equals(org.apache.pekko.cluster.Cluster.get(system).selfUniqueAddress())) {
+          others++;
+        }
+      }
+      long expected = others;
+      return org.apache.pekko.actor.typed.javadsl.AskPattern
+          .<PathHub.Command, org.apache.pekko.actor.typed.pubsub.Topic.TopicStats>ask(
+              hub, PathHub.GetTopicStats::new, ANSWER_WITHIN, typed.scheduler())
+          .thenApply(stats -> stats.topicInstanceCount() >= expected)
           .exceptionally(noAnswer -> false);
     }
   }

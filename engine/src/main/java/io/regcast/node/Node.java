@@ -182,7 +182,7 @@ public final class Node implements AutoCloseable {
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
       Node node = new Node(system, settings, http, gateway, hub, metrics);
-      Health.Started.ID.get(system).set();
+      Health.Started.ID.get(system).set(hub);
       log.info(
           "regcast node ready in {} ms: http://{}:{}, gateway ws://{}:{}, management {} (data {})",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
