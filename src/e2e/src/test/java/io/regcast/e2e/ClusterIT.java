@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -212,6 +213,75 @@ class ClusterIT {
     cluster.restart(host);
     cluster.awaitHealthy(TestCluster.HEALTHY_DEADLINE);
     System.out.printf("[leave] node %d rejoined and ready in %d ms%n", host + 1, ms(System.nanoTime() - restarting));
+  }
+
+  // ---- 7. the metrics count what happened ----
+
+  private static final int COUNTED_EVENTS = 12;
+
+  /** The counters a scenario moves, and by how much per event (one event per ingest, batches of one). */
+  private static final Map<String, Integer> PER_EVENT =
+      Map.of(
+          "regcast_events_received_total", 1,
+          "regcast_events_derived_total", 1,
+          "regcast_events_filtered_total{result=\"matched\"}", 1,
+          "regcast_events_delivered_total", 1,
+          "regcast_batches_sent_total", 1,
+          "regcast_messages_published_total", 1,
+          // each message reaches the gateway of every node, and is written to the one client there
+          "regcast_gateway_broadcasts_total", TestCluster.SIZE,
+          "regcast_gateway_messages_written_total", TestCluster.SIZE);
+
+  /**
+   * One client on each node; {@value #COUNTED_EVENTS} events ingested round-robin through the
+   * three nodes. Summed over the nodes, each counter grew by exactly what happened; each node's
+   * open-connections gauge shows its one client on the path.
+   */
+  @Test
+  @Order(5)
+  void theMetricsOfAllNodesAddUpToTheEventsOfAScenario(TestCluster cluster) throws Exception {
+    Scene scene = scene(cluster.api(0), "metrics", 1, "1s");
+    List<BroadcastClient> clients = new ArrayList<>();
+    try {
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        clients.add(connect(cluster, node, scene, "metrics-node" + (node + 1)));
+      }
+      firstBatchReachesEveryone(cluster.api(0), scene, 1, clients);
+      Map<String, Double> before = summed(cluster);
+      for (long n = 1; n <= COUNTED_EVENTS; n++) {
+        ingest(cluster.api((int) (n % TestCluster.SIZE)), scene, n);
+      }
+      for (BroadcastClient client : clients) {
+        awaitNumber(client, COUNTED_EVENTS, WAIT);
+      }
+      clients.get(0).poll(QUIET); // whatever else was coming has arrived
+      Map<String, Double> after = summed(cluster);
+      Map<String, Double> grew = new java.util.TreeMap<>();
+      Map<String, Double> expected = new java.util.TreeMap<>();
+      PER_EVENT.forEach((counter, perEvent) -> {
+        grew.put(counter, after.get(counter) - before.get(counter));
+        expected.put(counter, (double) perEvent * COUNTED_EVENTS);
+      });
+      assertEquals(expected, grew, "counter growth summed over the nodes");
+      String open = "regcast_gateway_connections_open{gateway_id=\"" + scene.gatewayId() + "\",path=\"" + PATH + "\"}";
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        assertEquals(1.0, PrometheusScrape.of(cluster.node(node).baseUrl()).value(open), "node " + (node + 1) + ": " + open);
+      }
+      System.out.printf("[metrics] after %d events through 3 nodes, the counters summed over the nodes: %s%n",
+          COUNTED_EVENTS, grew);
+    } finally {
+      clients.forEach(BroadcastClient::close);
+    }
+  }
+
+  /** Each counter of {@link #PER_EVENT}, summed over the nodes. */
+  private static Map<String, Double> summed(TestCluster cluster) {
+    Map<String, Double> out = new HashMap<>();
+    for (int node = 0; node < TestCluster.SIZE; node++) {
+      PrometheusScrape scrape = PrometheusScrape.of(cluster.node(node).baseUrl());
+      PER_EVENT.keySet().forEach(counter -> out.merge(counter, scrape.value(counter), Double::sum));
+    }
+    return out;
   }
 
   // ---- 8. readiness follows the journal ----
