@@ -77,6 +77,7 @@ public final class AdminApi {
         routes.add(iam.accessBindings(kind.kind(), kind.path(), resource));
       }
     }
+    routes.add(new RegistryRoutes(catalog, support, authorizer).route());
     routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
     routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());

@@ -62,7 +62,7 @@ final class ResourceJson {
   }
 
   /** {@code url} and {@code credentials: {username, password}}; null when neither is given. */
-  private static RegistryEndpoint readEndpoint(JsonFields f, Violations v) {
+  static RegistryEndpoint readEndpoint(JsonFields f, Violations v) {
     String url = f.string("url");
     JsonFields credentials = f.object("credentials");
     String username = null;

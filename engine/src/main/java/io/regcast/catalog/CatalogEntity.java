@@ -7,6 +7,8 @@ import io.regcast.model.Ids;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Operation;
 import io.regcast.model.Problem;
+import io.regcast.model.Registry;
+import io.regcast.model.RegistryEndpoint;
 import io.regcast.model.Resource;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
@@ -115,6 +117,10 @@ public final class CatalogEntity
       TriggerDefinition definition,
       String actor,
       ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Sets (or, with null, removes) the address {@code :reconcile} reads a registry at. */
+  public record SetRegistryEndpoint(String id, RegistryEndpoint endpoint, String actor, ActorRef<Reply> replyTo)
       implements Command {}
 
   public record SetTriggerStatus(
@@ -280,6 +286,7 @@ public final class CatalogEntity
         .onCommand(Delete.class, this::onDelete)
         .onCommand(UpdateTrigger.class, this::onUpdateTrigger)
         .onCommand(SetTriggerStatus.class, this::onSetTriggerStatus)
+        .onCommand(SetRegistryEndpoint.class, this::onSetRegistryEndpoint)
         .onCommand(ListOperations.class, this::onListOperations)
         .onCommand(GetOperation.class, this::onGetOperation)
         .onCommand(
@@ -388,6 +395,16 @@ public final class CatalogEntity
     Trigger next = current.status() == cmd.status() ? current : current.withStatus(cmd.status());
     String verb = cmd.status() == TriggerStatus.PAUSED ? "Pause trigger" : "Resume trigger";
     return persistTrigger(next, verb, cmd.actor(), cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> onSetRegistryEndpoint(CatalogState state, SetRegistryEndpoint cmd) {
+    var found = state.find(ResourceKind.REGISTRY, cmd.id());
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(ResourceKind.REGISTRY, cmd.id()));
+    }
+    Registry registry = ((Registry) found.get()).withEndpoint(cmd.endpoint());
+    Operation op = operation("Update registry", cmd.actor(), clock.instant(), registry, registry);
+    return Effect().persist(new Updated(registry, op)).thenReply(cmd.replyTo(), s -> new Completed(op));
   }
 
   private ReplyEffect<Event, CatalogState> persistTrigger(

@@ -12,6 +12,10 @@ public record Registry(
     this(id, folderId, name, description, createdAt, null);
   }
 
+  public Registry withEndpoint(RegistryEndpoint endpoint) {
+    return new Registry(id, folderId, name, description, createdAt, endpoint);
+  }
+
   @Override
   public String parentId() {
     return folderId;

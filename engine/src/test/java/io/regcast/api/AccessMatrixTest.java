@@ -781,6 +781,18 @@ class AccessMatrixTest {
           .put("tag", "v1");
       return ingestion(fx, digest, c -> c.post(REGISTRIES + "/" + fx.s.registryId() + "/events", body));
     }));
+    r.add(route("registry set endpoint", EDITOR, ALL_LEVELS, VIEWER, fx -> {
+      String url = "https://registry-" + fx.seq.incrementAndGet() + ".example.com";
+      String registry = REGISTRIES + "/" + fx.s.registryId();
+      return fx.attempt(c -> c.patch(registry, object().put("url", url)))
+          .allowed(a -> {
+            a.expect(200);
+            assertEquals(url, fx.admin.get(registry).json().path("url").asText());
+          })
+          .state(() -> fx.admin.get(registry).json().path("url").asText())
+          .cleanup(() -> fx.admin.patch(registry, object().putNull("url")).expect(200))
+          .at(Level.RESOURCE, registry);
+    }));
     // the fixture's registry has no url: allowed gets as far as that (409), refused not even there
     r.add(route("registry reconcile", PUSHER, ALL_LEVELS, PULLER,
         fx -> fx.attempt(c -> c.post(REGISTRIES + "/" + fx.s.registryId() + ":reconcile", object()))

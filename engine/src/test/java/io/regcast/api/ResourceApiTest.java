@@ -275,4 +275,34 @@ class ResourceApiTest {
     assertTrue(error.get("message").asText().contains("GET http://127.0.0.1:" + closedPort + "/v2/_catalog"), error::toString);
     api.post(REGISTRIES + "/a1smissing:reconcile", object()).expect(404);
   }
+
+  @Test
+  void aRegistrysEndpointIsSetReplacedAndRemovedByPatch(ApiClient api) {
+    String folder = api.createFolder(api.createCloud());
+    String id = api.createInFolder(REGISTRIES, folder, object());
+    String registry = REGISTRIES + "/" + id;
+    JsonNode op = api.patch(registry, credentials("robot", "pw-1").put("url", "http://127.0.0.1:5000")).expect(200).json();
+    assertEquals("Update registry", op.get("description").asText());
+    assertEquals("http://127.0.0.1:5000", op.get("response").get("url").asText());
+    JsonNode shown = api.get(registry).expect(200).json();
+    assertEquals("http://127.0.0.1:5000", shown.get("url").asText());
+    assertEquals("robot", shown.get("credentials").get("username").asText());
+
+    api.patch(registry, object().put("url", "https://registry.example.com")).expect(200);
+    shown = api.get(registry).json();
+    assertEquals("https://registry.example.com", shown.get("url").asText());
+    assertFalse(shown.has("credentials"), "credentials left out: none");
+
+    JsonNode missing = api.patch(registry, object()).expect(400).json();
+    assertEquals("url", missing.get("details").get(0).get("field").asText());
+    JsonNode unknown = api.patch(registry, object().put("url", "https://r.example.com").put("name", "x")).expect(400).json();
+    assertEquals("name", unknown.get("details").get(0).get("field").asText());
+    JsonNode bad = api.patch(registry, object().put("url", "ftp://r.example.com")).expect(400).json();
+    assertEquals("url", bad.get("details").get(0).get("field").asText());
+    assertEquals("https://registry.example.com", api.get(registry).json().get("url").asText(), "refusals change nothing");
+
+    api.patch(registry, object().putNull("url")).expect(200);
+    assertFalse(api.get(registry).json().has("url"));
+    api.patch(REGISTRIES + "/crtmissing", object().putNull("url")).expect(404);
+  }
 }
