@@ -55,7 +55,8 @@ public final class DistributionApiReader implements RegistryReader {
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(requestTimeout)
-            .followRedirects(HttpClient.Redirect.NORMAL)
+            // never: a redirect would carry the registry's credentials to another host
+            .followRedirects(HttpClient.Redirect.NEVER)
             .build();
     this.requestTimeout = requestTimeout;
     this.maxParallelRequests = maxParallelRequests;
