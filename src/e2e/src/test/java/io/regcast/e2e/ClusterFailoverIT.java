@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -160,6 +162,149 @@ class ClusterFailoverIT {
       return killToArrival;
     } finally {
       clients.forEach(BroadcastClient::close);
+    }
+  }
+
+  // ---- 3. kill -9 of the registry's host during a burst ----
+
+  private static final int BURST_BATCH_SIZE = 10;
+  private static final String BURST_CUTOFF = "2s";
+  private static final int BURST_SENDERS = 4;
+  /** The registry's host is killed once this many notifications of the burst were accepted. */
+  private static final int KILL_AFTER = 100;
+  /** The burst goes on until this many more were accepted after the registry answered again. */
+  private static final int AFTER_RECOVERY = 100;
+  private static final Duration GIVE_UP = Duration.ofSeconds(60);
+
+  /**
+   * Four senders post notifications through a node other than the registry entity's host, each
+   * one re-sent (same source id) until it gets a 2xx, as fast as the cluster answers; two clients
+   * on each node. Once {@value #KILL_AFTER} were accepted the registry's host is killed with
+   * SIGKILL; the burst goes on through the same node (its requests wait for the registry's shard
+   * to move, then get their 202) until {@value #AFTER_RECOVERY} more were accepted after the
+   * registry answered again. Then every event that got a 2xx reaches each of the four surviving
+   * clients, in the order of the trigger's journal; the journal stores each once and records all
+   * as sent. Duplicates are allowed only when the trigger lived on the killed node too (the batch
+   * in flight at the crash, at most one batch) and are counted.
+   */
+  @Test
+  @Order(2)
+  void killingTheRegistrysHostDuringABurstLosesNoAcceptedEvent(TestCluster cluster) throws Exception {
+    ClusterScene scene = ClusterScene.create(cluster.api(0), "burst", BURST_BATCH_SIZE, BURST_CUTOFF);
+    int registryHost = awaitHost(cluster, "Registry", scene.registryId(), WAIT);
+    int triggerHost = awaitHost(cluster, "Trigger", scene.triggerId(), WAIT);
+    int[] survivors = otherThan(registryHost);
+    int ingestNode = survivors[0] == triggerHost ? survivors[1] : survivors[0];
+    JsonHttp ingestApi = cluster.api(ingestNode);
+    List<BroadcastClient> clients = new ArrayList<>();
+    List<BroadcastClient> surviving = new ArrayList<>();
+    RetryingIngest burst = new RetryingIngest(scene.registryId(), attempt -> ingestApi, GIVE_UP);
+    try {
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        for (int c = 1; c <= 2; c++) {
+          BroadcastClient client = scene.connect(cluster, node, "burst-node" + (node + 1) + "-client" + c);
+          clients.add(client);
+          if (node != registryHost) {
+            surviving.add(client);
+          }
+        }
+      }
+      scene.warmUp(ingestApi, clients);
+
+      long started = System.nanoTime();
+      burst.burst(BURST_SENDERS);
+      burst.awaitAccepted(KILL_AFTER, Duration.ofSeconds(30));
+      long killedAt = System.nanoTime();
+      int acceptedAtKill = burst.accepted();
+      assertEquals(137, cluster.kill(registryHost), "exit code after SIGKILL");
+      long answeringAgain = burst.awaitAcceptedSentAfter(killedAt, FAILOVER);
+      burst.awaitAccepted(burst.accepted() + AFTER_RECOVERY, Duration.ofSeconds(30));
+      burst.stopAndAwait(GIVE_UP.plus(WAIT));
+      long stopped = System.nanoTime();
+      int newRegistryHost = awaitHost(cluster, "Registry", scene.registryId(), WAIT);
+
+      Set<Long> accepted = new TreeSet<>();
+      Set<Long> notAccepted = new TreeSet<>();
+      int retried = 0;
+      for (RetryingIngest.Sent s : burst.sent.values()) {
+        (s.accepted() ? accepted : notAccepted).add(s.n);
+        retried += s.attempts > 1 ? 1 : 0;
+      }
+      long lastArrival = 0;
+      for (BroadcastClient client : surviving) {
+        lastArrival = Math.max(lastArrival, awaitAll(client, accepted, Duration.ofSeconds(30)));
+      }
+      for (BroadcastClient client : surviving) {
+        while (client.poll(QUIET) != null) {
+          // a quiet period: whatever else was coming (a re-sent batch) has arrived
+        }
+      }
+
+      Journal.TriggerLog journal = Journal.trigger(cluster.postgres(), scene.triggerId());
+      List<Long> journaled = journal.received().stream().filter(n -> n < ClusterScene.WARM_UP).toList();
+      Deliveries deliveries = new Deliveries(accepted, journaled, surviving);
+      boolean triggerKilled = triggerHost == registryHost;
+      String summary =
+          String.format(
+              "[cluster 3] kill -9 of the registry's host during a burst: %d accepted, %d delivered, %d duplicates,"
+                  + " %d lost (each of %d surviving clients; %d extra copies in all; ingest via node %d, %d senders;"
+                  + " registry on node %d, killed after %d accepted, on node %d after; trigger on node %d%s;"
+                  + " ingest answered again %d ms after the kill; %d notifications needed more than one attempt,"
+                  + " %d never accepted (%d of them delivered); trigger's journal: %d burst events, open batch %d; burst %d ms,"
+                  + " last accepted event at the clients %d ms after the burst stopped)",
+              accepted.size(), deliveries.deliveredToAll(), deliveries.duplicated().size(), deliveries.lost().size(),
+              surviving.size(), deliveries.extraCopies(), ingestNode + 1, BURST_SENDERS, registryHost + 1,
+              acceptedAtKill, newRegistryHost + 1, triggerHost + 1, triggerKilled ? ", killed with it" : ", survived",
+              ms(answeringAgain - killedAt), retried, notAccepted.size(),
+              deliveries.deliveredOf(notAccepted).size(), journaled.size(), journal.open(), ms(stopped - started),
+              ms(Math.max(0, lastArrival - stopped)));
+      System.out.println(summary);
+
+      assertEquals(Set.of(), deliveries.lost(), () -> "accepted events some surviving client lacks: " + deliveries);
+      assertEquals(Set.of(), deliveries.unknown(notAccepted), () -> "events never sent arrived: " + deliveries);
+      assertEquals(List.of(), deliveries.outOfOrder(), () -> "clients that saw the journal's order broken: " + deliveries);
+      assertEquals(new TreeSet<>(journaled).size(), journaled.size(), () -> "an event stored twice by the trigger: " + journaled);
+      assertTrue(journaled.containsAll(accepted), () -> "accepted events missing from the trigger's journal: " + journaled);
+      assertEquals(0, journal.open(), () -> "the trigger's journal: everything recorded as sent: " + journal);
+      if (triggerKilled) {
+        assertTrue(
+            deliveries.duplicated().size() <= BURST_BATCH_SIZE,
+            () -> "more duplicates than the one batch in flight at the crash: " + deliveries);
+      } else {
+        assertEquals(Set.of(), deliveries.duplicated(), () -> "the trigger survived: no batch may be sent twice: " + deliveries);
+      }
+    } finally {
+      burst.close();
+      clients.forEach(BroadcastClient::close);
+    }
+    long restarting = System.nanoTime();
+    cluster.awaitHealthy(TestCluster.HEALTHY_DEADLINE);
+    System.out.printf("[cluster 3] the killed node rejoined and all are ready in %d ms%n", ms(System.nanoTime() - restarting));
+  }
+
+  /** Reads the client's messages until it has every one of {@code wanted}; when the last of them arrived. */
+  private static long awaitAll(BroadcastClient client, Set<Long> wanted, Duration deadline) throws InterruptedException {
+    long until = System.nanoTime() + deadline.toNanos();
+    while (true) {
+      Set<Long> missing = new TreeSet<>(wanted);
+      long last = 0;
+      for (BroadcastClient.Message m : client.messages()) {
+        for (long n : ClusterScene.numbers(m)) {
+          if (missing.remove(n)) {
+            last = m.nanos();
+          }
+        }
+      }
+      if (missing.isEmpty()) {
+        return last;
+      }
+      long left = until - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError(
+            client.name() + " lacks " + missing.size() + " accepted events after " + deadline + ": "
+                + BurstDelivery.ranges(missing) + "; " + client);
+      }
+      client.poll(Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
     }
   }
 
