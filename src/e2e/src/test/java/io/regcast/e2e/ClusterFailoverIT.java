@@ -13,10 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IntSummaryStatistics;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -280,6 +286,240 @@ class ClusterFailoverIT {
     long restarting = System.nanoTime();
     cluster.awaitHealthy(TestCluster.HEALTHY_DEADLINE);
     System.out.printf("[cluster 3] the killed node rejoined and all are ready in %d ms%n", ms(System.nanoTime() - restarting));
+  }
+
+  // ---- 4. rolling restart under steady ingest ----
+
+  private static final int ROLLING_CLIENTS = 300;
+  private static final double ROLLING_RATE = 20;
+  /** Notifications accepted before the first restart and after the last. */
+  private static final int STEADY_BEFORE_AND_AFTER = 40;
+  /** A client must still be connected this long after an event's last arrival anywhere to be expected to have it. */
+  private static final Duration DELIVERY_MARGIN = Duration.ofSeconds(1);
+
+  /**
+   * {@value #ROLLING_CLIENTS} clients, a third on each node; a steady {@value #ROLLING_RATE}
+   * notifications per second (trigger batch size 1), each re-sent until it gets a 2xx, through
+   * the nodes that are up. Each node in turn is stopped with SIGTERM (its clients are closed with
+   * 1001 and reconnect at once to another node), relaunched on the same ports, awaited ready and
+   * Up in every node's view, and — before clients may connect to it again — awaited until a probe
+   * client on it receives an event sent after it connected.
+   *
+   * <p>Asserted: (1) every accepted event reached every client that had one connection open from
+   * before the event was first sent until {@value #DELIVERY_MARGIN}-ish after its last arrival at
+   * any client (a client reconnecting meanwhile may miss it: messages are not kept for a client
+   * that is not connected); (2) every accepted event reached at least one client; (3) the
+   * trigger's journal — the authority on what it stored and sent — holds every accepted event
+   * exactly once and records all of them as sent; (4) each client received the events in the
+   * journal's order. Duplicates are counted, not asserted.
+   */
+  @Test
+  @Order(3)
+  void aRollingRestartUnderSteadyIngestDeliversEveryAcceptedEventToTheClientsConnectedMeanwhile(TestCluster cluster)
+      throws Exception {
+    ClusterScene scene = ClusterScene.create(cluster.api(0), "rolling", 1, "1s");
+    AtomicIntegerArray up = new AtomicIntegerArray(TestCluster.SIZE);
+    for (int i = 0; i < TestCluster.SIZE; i++) {
+      up.set(i, 1);
+    }
+    RetryingIngest ingest =
+        new RetryingIngest(scene.registryId(), attempt -> cluster.api(upNode(up, attempt)), GIVE_UP);
+    RoamingClients roaming = new RoamingClients(cluster, scene.gatewayId(), ClusterScene.PATH, "rolling", ROLLING_CLIENTS);
+    List<String> restarts = new ArrayList<>();
+    try {
+      long connecting = System.nanoTime();
+      roaming.connectAll(Duration.ofSeconds(60));
+      long connected = System.nanoTime();
+      warmUp(cluster, scene, roaming);
+
+      long started = System.nanoTime();
+      ingest.steady(ROLLING_RATE, 32);
+      ingest.awaitAccepted(STEADY_BEFORE_AND_AFTER, Duration.ofSeconds(30));
+      for (int node = 0; node < TestCluster.SIZE; node++) {
+        up.set(node, 0);
+        roaming.eligible.set(node, 0);
+        long stopping = System.nanoTime();
+        int exit = cluster.stopGracefully(node);
+        assertTrue(exit == 0 || exit == 143, "exit code after SIGTERM: " + exit);
+        long stopped = System.nanoTime();
+        cluster.restart(node);
+        cluster.awaitHealthy(TestCluster.HEALTHY_DEADLINE);
+        long healthy = System.nanoTime();
+        up.set(node, 1);
+        long warm = awaitFreshEvent(cluster, scene, node, ingest);
+        roaming.eligible.set(node, 1);
+        restarts.add(
+            String.format(
+                "node %d: exited %d ms after SIGTERM, ready and Up %d ms later, received live events %d ms after that",
+                node + 1, ms(stopped - stopping), ms(healthy - stopped), ms(warm - healthy)));
+      }
+      ingest.awaitAccepted(ingest.accepted() + STEADY_BEFORE_AND_AFTER, Duration.ofSeconds(30));
+      ingest.stopAndAwait(GIVE_UP.plus(WAIT));
+      long stoppedIngest = System.nanoTime();
+
+      Set<Long> accepted = new TreeSet<>();
+      Set<Long> notAccepted = new TreeSet<>();
+      int retried = 0;
+      for (RetryingIngest.Sent s : ingest.sent.values()) {
+        (s.accepted() ? accepted : notAccepted).add(s.n);
+        retried += s.attempts > 1 ? 1 : 0;
+      }
+      // Every client still connected has what was sent after its connection opened, or the deadline passes.
+      awaitCurrentSessionsComplete(roaming, ingest, accepted, Duration.ofSeconds(30));
+      long lastEvent = accepted.stream().mapToLong(n -> n).max().orElseThrow();
+      roaming.awaitEveryoneHas(lastEvent, Duration.ofSeconds(5));
+
+      // The last arrival of each event at any client.
+      Map<Long, Long> lastArrival = new HashMap<>();
+      Map<String, List<Long>> sequences = new LinkedHashMap<>();
+      for (RoamingClients.Client c : roaming.clients) {
+        List<Long> numbers = new ArrayList<>();
+        for (RoamingClients.Received r : c.received()) {
+          if (r.number() < ClusterScene.WARM_UP) {
+            numbers.add(r.number());
+            lastArrival.merge(r.number(), r.at(), Math::max);
+          }
+        }
+        sequences.put(c.name, numbers);
+      }
+      long required = 0;
+      List<String> missed = new ArrayList<>();
+      Set<Long> lost = new TreeSet<>();
+      Set<Long> requiredByNobody = new TreeSet<>();
+      for (long n : accepted) {
+        long from = ingest.sent.get(n).firstSentAt;
+        Long arrival = lastArrival.get(n);
+        long to = arrival == null ? Long.MAX_VALUE : arrival + DELIVERY_MARGIN.toNanos();
+        int requiredHere = 0;
+        for (RoamingClients.Client c : roaming.clients) {
+          if (c.sessions.stream().anyMatch(s -> s.covers(from, to))) {
+            requiredHere++;
+            if (!RoamingClients.has(c, n)) {
+              missed.add(c.name + " lacks " + n + " (sessions " + describe(c, started) + ")");
+              lost.add(n);
+            }
+          }
+        }
+        required += requiredHere;
+        if (requiredHere == 0) {
+          requiredByNobody.add(n);
+        }
+      }
+      Set<Long> receivedByNobody = new TreeSet<>(accepted);
+      receivedByNobody.removeAll(lastArrival.keySet());
+      lost.addAll(receivedByNobody);
+
+      Journal.TriggerLog journal = Journal.trigger(cluster.postgres(), scene.triggerId());
+      List<Long> journaled = journal.received().stream().filter(n -> n < ClusterScene.WARM_UP).toList();
+      Deliveries deliveries = new Deliveries(accepted, journaled, sequences);
+      IntSummaryStatistics perClient =
+          roaming.clients.stream().mapToInt(c -> (int) c.received().stream().filter(r -> r.number() < ClusterScene.WARM_UP).count())
+              .summaryStatistics();
+      IntSummaryStatistics reconnects =
+          roaming.clients.stream().mapToInt(c -> c.sessions.size() - 1).summaryStatistics();
+      long neverReconnected = roaming.clients.stream().filter(c -> c.sessions.size() == 1).count();
+      System.out.printf(
+          "[cluster 4] rolling restart of all %d nodes under steady ingest and %d clients: %d accepted, %d delivered,"
+              + " %d duplicates, %d lost (delivered = received by every client connected from its first send until"
+              + " %d ms after its last arrival: %d such receipts required, %d missing; %d events required of no"
+              + " client, %d received by none; per client %d–%d events (mean %.0f), %d–%d reconnects, %d never reconnected; %d extra copies"
+              + " in all; %d notifications needed more than one attempt, %d never accepted; trigger's journal: %d"
+              + " events stored, %d twice, open batch %d; ingest %.0f/s for %d ms; the clients connected in %d ms)%n",
+          TestCluster.SIZE, ROLLING_CLIENTS, accepted.size(), accepted.size() - lost.size(),
+          deliveries.duplicated().size(), lost.size(),
+          DELIVERY_MARGIN.toMillis(), required, missed.size(), requiredByNobody.size(), receivedByNobody.size(),
+          perClient.getMin(),
+          perClient.getMax(), perClient.getAverage(), reconnects.getMin(), reconnects.getMax(), neverReconnected,
+          deliveries.extraCopies(), retried, notAccepted.size(), journaled.size(),
+          journaled.size() - new TreeSet<>(journaled).size(), journal.open(), ROLLING_RATE, ms(stoppedIngest - started),
+          ms(connected - connecting));
+      restarts.forEach(r -> System.out.println("[cluster 4] " + r));
+
+      assertEquals(List.of(), missed.stream().limit(20).toList(), () -> missed.size() + " required receipts missing, events " + BurstDelivery.ranges(lost));
+      assertEquals(Set.of(), receivedByNobody, "accepted events no client received");
+      assertEquals(new TreeSet<>(journaled).size(), journaled.size(), () -> "an event stored twice by the trigger: " + journaled);
+      assertTrue(journaled.containsAll(accepted), () -> "accepted events missing from the trigger's journal: " + journaled);
+      assertEquals(0, journal.open(), () -> "the trigger's journal: everything recorded as sent: " + journal);
+      assertEquals(List.of(), deliveries.outOfOrder(), "clients that saw the journal's order broken");
+      assertEquals(Set.of(), deliveries.unknown(notAccepted), "events never sent arrived");
+      assertTrue(requiredByNobody.size() < accepted.size() / 2, () -> "the check proves little: " + requiredByNobody.size()
+          + " of " + accepted.size() + " events were required of no client");
+    } finally {
+      ingest.close();
+      roaming.close();
+    }
+  }
+
+  /** The node to post the {@code attempt}-th attempt of a notification to: the up nodes in turn. */
+  private static int upNode(AtomicIntegerArray up, int attempt) {
+    List<Integer> nodes = new ArrayList<>();
+    for (int i = 0; i < TestCluster.SIZE; i++) {
+      if (up.get(i) == 1) {
+        nodes.add(i);
+      }
+    }
+    return nodes.isEmpty() ? attempt % TestCluster.SIZE : nodes.get((attempt - 1) % nodes.size());
+  }
+
+  /** Warm-up events through node 1 until every client has one (a new path's subscriptions spread first). */
+  private static void warmUp(TestCluster cluster, ClusterScene scene, RoamingClients roaming) throws InterruptedException {
+    for (long n = ClusterScene.WARM_UP; n < ClusterScene.WARM_UP + 20; n++) {
+      scene.ingest(cluster.api(0), n);
+      if (roaming.awaitEveryoneHas(n, Duration.ofSeconds(2))) {
+        return;
+      }
+    }
+    throw new AssertionError("after 20 warm-up events not every client had one");
+  }
+
+  /**
+   * A probe client on {@code node} (just restarted) until it receives an event first sent after it
+   * connected: the node's path subscription is known to the trigger's publisher. When it did.
+   */
+  private static long awaitFreshEvent(TestCluster cluster, ClusterScene scene, int node, RetryingIngest ingest)
+      throws InterruptedException {
+    try (BroadcastClient probe = scene.connect(cluster, node, "probe-node" + (node + 1))) {
+      long until = System.nanoTime() + WAIT.toNanos();
+      while (true) {
+        BroadcastClient.Message m = probe.next(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+        for (long n : ClusterScene.numbers(m)) {
+          RetryingIngest.Sent s = ingest.sent.get(n);
+          if (s != null && s.firstSentAt > probe.openedNanos()) {
+            return m.nanos();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until each client whose last connection is open has every accepted event first sent
+   * after that connection opened (or the deadline passes: the assertions then name what lacks).
+   */
+  private static void awaitCurrentSessionsComplete(
+      RoamingClients roaming, RetryingIngest ingest, Set<Long> accepted, Duration deadline) throws InterruptedException {
+    long until = System.nanoTime() + deadline.toNanos();
+    for (RoamingClients.Client c : roaming.clients) {
+      while (System.nanoTime() < until) {
+        RoamingClients.Session last = c.sessions.get(c.sessions.size() - 1);
+        Set<Long> have = new HashSet<>();
+        c.received().forEach(r -> have.add(r.number()));
+        boolean complete =
+            last.endedAt != 0
+                || accepted.stream().allMatch(n -> ingest.sent.get(n).firstSentAt < last.openedAt || have.contains(n));
+        if (complete) {
+          break;
+        }
+        TimeUnit.MILLISECONDS.sleep(50); // polling interval
+      }
+    }
+  }
+
+  private static String describe(RoamingClients.Client c, long since) {
+    return c.sessions.stream()
+        .map(s -> "node " + (s.node + 1) + " " + ms(s.openedAt - since) + "–" + (s.endedAt == 0 ? "" : ms(s.endedAt - since)) + " ms")
+        .toList()
+        .toString();
   }
 
   /** Reads the client's messages until it has every one of {@code wanted}; when the last of them arrived. */
