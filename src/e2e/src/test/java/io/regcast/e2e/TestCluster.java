@@ -85,7 +85,7 @@ public final class TestCluster implements AutoCloseable {
     Path dir =
         Files.createTempDirectory(
             "regcast-cluster-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-    int[] ports = NodeProcess.freePorts(1 + 4 * SIZE);
+    int[] ports = stablePorts(1 + 4 * SIZE);
     LocalPostgres postgres;
     try {
       postgres = LocalPostgres.start(dir, ports[0]);
@@ -281,6 +281,48 @@ public final class TestCluster implements AutoCloseable {
     } finally {
       deleteTree(dir);
       System.out.println("[cluster] stopped and removed " + dir);
+    }
+  }
+
+  /**
+   * {@code count} distinct loopback ports that are free now and lie outside the kernel's ephemeral
+   * range ({@code /proc/sys/net/ipv4/ip_local_port_range}), so that no outgoing connection — of
+   * this JVM's hundreds of clients, or of another build's load test on the same machine — takes
+   * one while its node is down or before it binds it: a node must come back on its ports.
+   * ({@link NodeProcess#freePorts} picks from the ephemeral range; with tens of thousands of
+   * connections open on the machine, a killed node's port was taken before its restart.)
+   */
+  static int[] stablePorts(int count) throws IOException {
+    int low = 32768;
+    try {
+      String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+      low = Integer.parseInt(range[0]);
+    } catch (IOException | RuntimeException unknown) {
+      // not Linux, or unreadable: Linux's default range
+    }
+    int from = 10_000;
+    int to = Math.max(from + 1000, low); // exclusive
+    java.util.Set<Integer> chosen = new java.util.LinkedHashSet<>();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int tries = 0; chosen.size() < count; tries++) {
+      if (tries > 10_000) {
+        throw new IOException("no " + count + " free ports in [" + from + ", " + to + ")");
+      }
+      int port = random.nextInt(from, to);
+      if (!chosen.contains(port) && bindable(port)) {
+        chosen.add(port);
+      }
+    }
+    return chosen.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static boolean bindable(int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+      return true;
+    } catch (IOException taken) {
+      return false;
     }
   }
 
