@@ -7,7 +7,11 @@ import io.regcast.gateway.PathKey;
 import io.regcast.model.Gateway;
 import io.regcast.model.JsonSerializable;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
@@ -19,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
@@ -39,8 +44,10 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   /**
    * Broadcast one message to every connection on a path, on every node; {@code replyTo} (may be
-   * null) hears once this node's connections have it queued and the other nodes' copy is sent.
-   * {@code ingestedAtMillis} (epoch; 0 = none): when the ingest request of its oldest event was taken.
+   * null) hears once this node's connections have it queued and every other node the broadcast
+   * topic reaches has handed it to its connections (no answer within the ask timeout: not
+   * confirmed, and the trigger sends it again). {@code ingestedAtMillis} (epoch; 0 = none): when
+   * the ingest request of its oldest event was taken.
    */
   public record Publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, ActorRef<Done> replyTo)
       implements Command {}
@@ -54,11 +61,42 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   /** The cluster-wide topic every node's hub subscribes to. */
   public static final String BROADCAST_TOPIC = "regcast-broadcast";
 
-  /** What travels on the broadcast topic; {@code origin} is the publishing node, which has delivered it already. */
-  public record BroadcastMessage(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, String origin)
+  /**
+   * What travels on the broadcast topic; {@code origin} is the publishing node, which has delivered
+   * it already. With an {@code ackTo}, each receiving node answers {@link Received} with {@code id}.
+   */
+  public record BroadcastMessage(
+      PathKey path, boolean text, byte[] payload, long ingestedAtMillis, String origin, long id, ActorRef<Command> ackTo)
       implements JsonSerializable {}
 
+  /** A node ({@code node}: its unique address) has handed confirmed message {@code id} to its connections. */
+  public record Received(long id, String node) implements Command, JsonSerializable {}
+
   private record Delivered(BroadcastMessage message) implements Command {}
+
+  /** How many topic instances (this node's included) confirmed message {@code id} was published to. */
+  private record Reach(long id, int instances) implements Command {}
+
+  private record ConfirmationExpired(long id) implements Command {}
+
+  /** A member that stopped being reachable (or left) will not answer: it is not waited for. */
+  private record MemberGone(String node) implements Command {}
+
+  /** A confirmed publish waiting for the other nodes; {@code reach} is -1 until known. */
+  private static final class Pending {
+    final ActorRef<Done> replyTo;
+    final Set<String> received = new HashSet<>();
+    final Set<String> gone = new HashSet<>();
+    int reach = -1;
+
+    Pending(ActorRef<Done> replyTo) {
+      this.replyTo = replyTo;
+    }
+
+    boolean complete() {
+      return reach >= 0 && received.size() >= reach - gone.size();
+    }
+  }
 
   private record GatewaysChanged(List<Gateway> gateways, ActorRef<Done> replyTo) implements Command {}
 
@@ -86,6 +124,9 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private final Duration askTimeout;
   private final ActorRef<BroadcastMessage> deliveries;
   private final ActorRef<Topic.Command<BroadcastMessage>> broadcastTopic;
+  private final TimerScheduler<Command> timers;
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private long lastId;
   private Set<String> knownGateways = Set.of();
   /** This node's cluster address: the origin of what it publishes. */
   private final String self;
@@ -99,6 +140,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
       Duration askTimeout,
       Duration resyncInterval) {
     super(context);
+    this.timers = timers;
     this.server = server;
     this.directory = directory;
     this.catalog = catalog;
@@ -111,6 +153,13 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
     broadcastTopic = context.spawn(Topic.create(BroadcastMessage.class, BROADCAST_TOPIC), "broadcast-topic");
     broadcastTopic.tell(Topic.subscribe(deliveries));
+    var cluster = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem());
+    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
+        context.messageAdapter(ClusterEvent.UnreachableMember.class, e -> new MemberGone(e.member().uniqueAddress().toString())),
+        ClusterEvent.UnreachableMember.class));
+    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
+        context.messageAdapter(ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member().uniqueAddress().toString())),
+        ClusterEvent.MemberRemoved.class));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
   }
 
@@ -123,6 +172,13 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         .onMessageEquals(Tick.INSTANCE, () -> resync(null))
         .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
         .onMessage(ResyncFailed.class, this::onResyncFailed)
+        .onMessage(Reach.class, this::onReach)
+        .onMessage(Received.class, this::onReceived)
+        .onMessage(MemberGone.class, this::onMemberGone)
+        .onMessage(ConfirmationExpired.class, expired -> {
+          pending.remove(expired.id()); // the publisher's ask has failed by now: it sends again
+          return this;
+        })
         .onMessage(GetTopicStats.class, get -> {
           broadcastTopic.tell(Topic.getTopicStats(get.replyTo()));
           return this;
@@ -132,22 +188,73 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   /**
    * This node's connections get the message at once (not through the topic, so the publisher
-   * learns when they have it); the topic carries it to the other nodes.
+   * learns when they have it); the topic carries it to the other nodes. A confirmed publish asks
+   * the topic how many instances it knows (this node's among them), then publishes: the topic
+   * handles both in that order, so the count is of the nodes the message goes to; it is confirmed
+   * once as many have answered (less those that became unreachable or left meanwhile).
    */
   private Behavior<Command> onPublish(Publish publish) {
     server.broadcast(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis());
-    broadcastTopic.tell(Topic.publish(
-        new BroadcastMessage(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self)));
+    long id = 0;
     if (publish.replyTo() != null) {
-      publish.replyTo().tell(Done.getInstance());
+      id = ++lastId;
+      long confirmed = id;
+      pending.put(id, new Pending(publish.replyTo()));
+      timers.startSingleTimer(new ConfirmationExpired(id), new ConfirmationExpired(id), askTimeout);
+      getContext().ask(Topic.TopicStats.class, broadcastTopic, askTimeout, Topic::getTopicStats,
+          (stats, failure) -> new Reach(confirmed, stats == null ? Integer.MAX_VALUE : stats.topicInstanceCount()));
+    }
+    broadcastTopic.tell(Topic.publish(new BroadcastMessage(
+        publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self, id,
+        id == 0 ? null : getContext().getSelf())));
+    return this;
+  }
+
+  private Behavior<Command> onReach(Reach reach) {
+    Pending p = pending.get(reach.id());
+    if (p != null) {
+      p.reach = reach.instances();
+      confirmIfComplete(reach.id(), p);
     }
     return this;
+  }
+
+  private Behavior<Command> onReceived(Received received) {
+    Pending p = pending.get(received.id());
+    if (p != null) {
+      p.received.add(received.node());
+      confirmIfComplete(received.id(), p);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onMemberGone(MemberGone gone) {
+    for (var entry : new ArrayList<>(pending.entrySet())) {
+      Pending p = entry.getValue();
+      if (!p.received.contains(gone.node())) {
+        p.gone.add(gone.node());
+        confirmIfComplete(entry.getKey(), p);
+      }
+    }
+    return this;
+  }
+
+  private void confirmIfComplete(long id, Pending p) {
+    if (p.complete()) {
+      pending.remove(id);
+      timers.cancel(new ConfirmationExpired(id));
+      p.replyTo.tell(Done.getInstance());
+    }
   }
 
   private Behavior<Command> onDelivered(Delivered delivered) {
     BroadcastMessage m = delivered.message();
     if (!self.equals(m.origin())) {
       server.broadcast(m.path(), m.text(), m.payload(), m.ingestedAtMillis());
+    }
+    if (m.ackTo() != null) {
+      // the publishing node too: the topic's count of the instances it reaches includes its own
+      m.ackTo().tell(new Received(m.id(), self));
     }
     return this;
   }

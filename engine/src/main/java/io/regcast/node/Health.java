@@ -123,7 +123,8 @@ public final class Health {
       return org.apache.pekko.actor.typed.javadsl.AskPattern
           .<PathHub.Command, org.apache.pekko.actor.typed.pubsub.Topic.TopicStats>ask(
               hub, PathHub.GetTopicStats::new, ANSWER_WITHIN, typed.scheduler())
-          .thenApply(stats -> stats.topicInstanceCount() >= expected)
+          // the count includes this node's own instance
+          .thenApply(stats -> stats.topicInstanceCount() >= expected + 1)
           .exceptionally(noAnswer -> false);
     }
   }
