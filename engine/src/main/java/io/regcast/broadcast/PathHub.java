@@ -106,6 +106,15 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     INSTANCE
   }
 
+  /** Until the gateway topic knows every Up member's: is it there yet? */
+  private enum CheckGatewayTopic implements Command {
+    INSTANCE
+  }
+
+  private record GatewayTopicReach(int instances) implements Command {}
+
+  private static final Duration GATEWAY_TOPIC_CHECK = Duration.ofMillis(500);
+
   public static Behavior<Command> create(
       GatewayServer server,
       GatewayDirectory directory,
@@ -124,6 +133,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private final Duration askTimeout;
   private final ActorRef<BroadcastMessage> deliveries;
   private final ActorRef<Topic.Command<BroadcastMessage>> broadcastTopic;
+  private final ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic;
   private final TimerScheduler<Command> timers;
   private final Map<Long, Pending> pending = new HashMap<>();
   private long lastId;
@@ -147,7 +157,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     this.askTimeout = askTimeout;
     this.deliveries = context.messageAdapter(BroadcastMessage.class, Delivered::new);
     this.self = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().uniqueAddress().toString();
-    ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic =
+    gatewayTopic =
         context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
     gatewayTopic.tell(
         Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
@@ -161,6 +171,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         context.messageAdapter(ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member().uniqueAddress().toString())),
         ClusterEvent.MemberRemoved.class));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
+    timers.startTimerWithFixedDelay(CheckGatewayTopic.INSTANCE, GATEWAY_TOPIC_CHECK);
   }
 
   @Override
@@ -172,6 +183,8 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         .onMessageEquals(Tick.INSTANCE, () -> resync(null))
         .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
         .onMessage(ResyncFailed.class, this::onResyncFailed)
+        .onMessageEquals(CheckGatewayTopic.INSTANCE, this::checkGatewayTopic)
+        .onMessage(GatewayTopicReach.class, this::onGatewayTopicReach)
         .onMessage(Reach.class, this::onReach)
         .onMessage(Received.class, this::onReceived)
         .onMessage(MemberGone.class, this::onMemberGone)
@@ -207,6 +220,31 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     broadcastTopic.tell(Topic.publish(new BroadcastMessage(
         publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self, id,
         id == 0 ? null : getContext().getSelf())));
+    return this;
+  }
+
+  /**
+   * A gateway created while this node's subscription to the catalog's gateway topic was still
+   * spreading is not announced to it: once the topic knows every Up member (this node's own
+   * instance counted), one more re-read catches what was missed, instead of the next periodic one.
+   */
+  private Behavior<Command> checkGatewayTopic() {
+    getContext().ask(Topic.TopicStats.class, gatewayTopic, askTimeout, Topic::getTopicStats,
+        (stats, failure) -> new GatewayTopicReach(stats == null ? 0 : stats.topicInstanceCount()));
+    return this;
+  }
+
+  private Behavior<Command> onGatewayTopicReach(GatewayTopicReach reach) {
+    long up = 0;
+    for (var member : org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (member.status() == org.apache.pekko.cluster.MemberStatus.up()) {
+        up++;
+      }
+    }
+    if (timers.isTimerActive(CheckGatewayTopic.INSTANCE) && reach.instances() >= up) {
+      timers.cancel(CheckGatewayTopic.INSTANCE);
+      return resync(null);
+    }
     return this;
   }
 
