@@ -53,7 +53,9 @@ final class CompareReport {
     line("");
     line("CPU% = process CPU time / wall time (100% = one core), server (its processes and children) / client. "
         + "**c** = client-bound (client above 80%): no ratio from it. Latency = publish request sent → frame received "
-        + "(ms, HdrHistogram over every connection's every message). frames/CPU-s = delivered frames per second of server CPU.");
+        + "(ms, HdrHistogram over every connection's every message). frames/CPU-s = delivered frames per second of server CPU. "
+        + "ooo = out of order: publish requests in flight together have no defined order at any server, so it is not an error; "
+        + "missing and dup are.");
     line("");
     fanOut();
     latency();
@@ -112,7 +114,7 @@ final class CompareReport {
         + "sends them the same events already in batches of 100 (messages as large as regcast's). Latency is that of "
         + "each message's first (oldest) event; for regcast it includes the wait for the batch to fill.");
     line("");
-    line("| conns | publish | server | rep | messages | events/s delivered | frames/s | server/client CPU % | p50 | p99 | max | missing/dup | B/msg |");
+    line("| conns | publish | server | rep | messages | event deliveries/s (events × conns) | frames/s | server/client CPU % | p50 | p99 | max | missing/dup | B/msg |");
     line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : b) {
       double eventsPerMessage = r.server().equals(REGCAST) ? (r.distinct() == 0 ? 0 : (double) r.messages() / r.distinct()) : 100;
