@@ -77,6 +77,8 @@ final class LoadClient {
   /** Beyond the farthest tag end seen so far, this many bytes are kept. */
   private static final int KEEP_SLACK = 64;
   static final long MAX_LATENCY_MICROS = TimeUnit.MINUTES.toMicros(10);
+  /** After the last publish was answered, no frame for this long: the rest is missing. */
+  private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("regcast.bench.settleSeconds", 10));
 
   private static final int CONNECTING = 0;
   private static final int HANDSHAKING = 1;
@@ -220,7 +222,7 @@ final class LoadClient {
     stdin.start();
     report("ready " + GatewayBench.cpusAllowed() + " " + Runtime.getRuntime().availableProcessors());
     while (running) {
-      if (mode == BATCHES) {
+      if (mode != IDLE) {
         selector.select(this::onReady, 50);
       } else {
         selector.select(this::onReady);
@@ -382,14 +384,36 @@ final class LoadClient {
   private void lost(Conn c) {
     if (mode == SEQUENCE) {
       long end = base + messages;
+      for (int g = 0; c.gaps != null && g < c.gapCount; g++) {
+        for (long s = c.gaps[g * 2]; s < c.gaps[g * 2 + 1]; s++) {
+          counts[(int) (s - base)]++;
+          missing++;
+        }
+      }
+      c.gaps = null;
       for (long s = Math.max(c.expected, base); s < end; s++) {
         counts[(int) (s - base)]++;
+        missing++;
       }
-      missing += Math.max(0, end - Math.max(c.expected, base));
       c.expected = end;
     } else if (mode == BATCHES) {
       members--;
     }
+  }
+
+  /** What the open connections have not received (their gaps and everything after their last). */
+  private long stillMissing() {
+    long sum = 0;
+    for (Conn c : conns) {
+      if (c.state != OPEN) {
+        continue;
+      }
+      for (int g = 0; c.gaps != null && g < c.gapCount; g++) {
+        sum += c.gaps[g * 2 + 1] - c.gaps[g * 2];
+      }
+      sum += Math.max(0, base + messages - c.expected);
+    }
+    return sum;
   }
 
   private void onHandshakeBytes(Conn c, ByteBuffer data) throws IOException {
@@ -495,14 +519,13 @@ final class LoadClient {
       counts[(int) (seq - base)]++;
       c.expected++;
     } else if (seq > c.expected) {
-      missing += seq - c.expected;
-      for (long s = c.expected; s <= seq; s++) {
-        counts[(int) (s - base)]++;
-      }
+      // The ones skipped are missing unless they come later (out of order): publishes in flight
+      // together have no order. counts[] holds receipts only.
+      counts[(int) (seq - base)]++;
       c.addGap(c.expected, seq);
       c.expected = seq + 1;
     } else if (c.fillGap(seq)) {
-      missing--;
+      counts[(int) (seq - base)]++;
       outOfOrder++;
     } else {
       duplicates++;
@@ -525,11 +548,11 @@ final class LoadClient {
         report("progress " + low);
       }
       if (low == messages && !publishing) {
-        for (Conn c : conns) {
-          if (c.state == OPEN && c.expected < base + messages) {
-            missing += base + messages - c.expected;
-          }
-        }
+        finish(messages);
+      } else if (publisher != null && !publishing && publisher.finishedAt() > 0
+          && System.nanoTime() - Math.max(lastFrameAt, publisher.finishedAt()) > SETTLE_NANOS) {
+        // Published, and nothing arrived for a while: what has not arrived by now is missing.
+        missing += stillMissing();
         finish(messages);
       }
     } else if (mode == BATCHES && !publishing && publisher.finishedAt() > 0) {
@@ -574,7 +597,7 @@ final class LoadClient {
     return "connections " + conns.size() + " states(connecting,handshaking,open,closing,closed) "
         + Arrays.toString(states) + " members " + members + " low " + low + " of " + messages + " (base " + base
         + ") next expected min " + minExpected + " (" + atMin + " connections) max " + maxExpected
-        + " frames " + frames + " missing " + missing + " duplicates " + duplicates + " out-of-order " + outOfOrder
+        + " frames " + frames + " missing " + (missing + stillMissing()) + " duplicates " + duplicates + " out-of-order " + outOfOrder
         + " unexpected " + unexpected + (publisher == null ? "" : " publisher " + publisher.status());
   }
 

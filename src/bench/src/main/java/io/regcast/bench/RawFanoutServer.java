@@ -13,17 +13,19 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * {@code raw-server}: the practical fan-out limit of this machine, one thread, plain NIO. It does
- * the WebSocket upgrade on any path and answers {@code POST} (any path) by encoding the body once
- * as a text frame and writing that same frame to every WebSocket connection: a
- * {@code write(duplicate)} per socket, the rest queued on that socket (and written gathered) when
- * the socket is full. No limits, no UTF-8 check, no metrics, nothing per message beyond that.
- * Then it answers {@code 204}. A client's close frame gets a close back and the socket is closed.
+ * the WebSocket upgrade on any path and answers {@code POST} (any path) with {@code 204} at once,
+ * having encoded the body once as a text frame. At the end of the selector turn, the frames of
+ * that turn go to every WebSocket connection: the same bytes, one gathering write per socket (the
+ * lever regcast's gateway uses too: one write + flush per channel per event-loop turn), the rest
+ * queued on that socket when it is full. No limits, no UTF-8 check, no metrics, no ids, nothing
+ * per message beyond that. A client's close frame gets a close back and the socket is closed.
  *
  * <p>Prints {@code listening PORT} once bound; runs until killed.
  */
@@ -38,6 +40,7 @@ final class RawFanoutServer {
   private final Selector selector;
   private final ServerSocketChannel server;
   private final List<Conn> subscribers = new ArrayList<>();
+  private final List<ByteBuffer> turnFrames = new ArrayList<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024);
   private final MessageDigest sha1;
 
@@ -65,6 +68,7 @@ final class RawFanoutServer {
   private void run() throws IOException {
     while (true) {
       selector.select(this::onReady);
+      fanOut();
     }
   }
 
@@ -183,7 +187,7 @@ final class RawFanoutServer {
     return true;
   }
 
-  /** One frame for everyone: header + payload encoded once, the same bytes to every socket. */
+  /** One frame for everyone: header + payload encoded once; sent at the end of this selector turn. */
   private void broadcast(byte[] body, int offset, int length) {
     int header = length < 126 ? 2 : length < 65536 ? 4 : 10;
     ByteBuffer frame = ByteBuffer.allocateDirect(header + length);
@@ -196,24 +200,44 @@ final class RawFanoutServer {
       frame.put((byte) 127).putLong(length);
     }
     frame.put(body, offset, length).flip();
+    turnFrames.add(frame);
+  }
+
+  /**
+   * The frames published during this selector turn, the same bytes to every socket: one gathering
+   * write per socket, the rest queued on it when the socket is full.
+   */
+  private void fanOut() {
+    if (turnFrames.isEmpty()) {
+      return;
+    }
+    int n = turnFrames.size();
+    ByteBuffer[] batch = new ByteBuffer[n];
     for (int i = 0; i < subscribers.size(); i++) {
       Conn s = subscribers.get(i);
-      ByteBuffer d = frame.duplicate();
+      for (int f = 0; f < n; f++) {
+        batch[f] = turnFrames.get(f).duplicate();
+      }
       try {
         if (s.pending.isEmpty()) {
-          s.ch.write(d);
-          if (d.hasRemaining()) {
-            s.pending.add(d);
+          s.ch.write(batch, 0, n);
+          for (int f = 0; f < n; f++) {
+            if (batch[f].hasRemaining()) {
+              s.pending.add(batch[f]);
+            }
+          }
+          if (!s.pending.isEmpty()) {
             s.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
           }
         } else {
-          s.pending.add(d);
+          s.pending.addAll(Arrays.asList(batch));
         }
       } catch (IOException e) {
         close(s);
         i--;
       }
     }
+    turnFrames.clear();
   }
 
   private static void enqueue(Conn c, ByteBuffer b) {
