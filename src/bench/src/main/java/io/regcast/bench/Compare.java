@@ -103,14 +103,14 @@ final class Compare {
       if (quick) {
         sizes = List.of(200);
         reps = 1;
-        warmup = 2;
+        warmup = 1;
         rateFrames = 20_000;
         rateSeconds = 1;
         burstFrames = 20_000;
         latencyClients = 200;
         latencySeconds = 1;
         batchClients = 200;
-        batchSeconds = 2;
+        batchSeconds = 1;
         regcastJvm = List.of("-Xms256m", "-Xmx256m");
         rawJvm = List.of("-Xms128m", "-Xmx128m");
         clientJvm = List.of("-Xms128m", "-Xmx128m");
