@@ -49,6 +49,8 @@ final class Compare {
         --batch-rate R           ... events per second into the trigger (1000), batches of 100, cutoff 1 s
         --batch-seconds S        ... for S seconds (10)
         --sources K              source addresses 127.0.0.1..K for the client's connections (4)
+        --client-procs P         load client processes, connections split between them; the first
+                                 publishes (1: one process holds 18 000 connections)
         --node-jar PATH          regcast's fat jar (engine/target/regcast.jar)
         --server-cpus LIST       taskset CPU list of the server (0)
         --client-cpus LIST       taskset CPU list of the load client (1)
@@ -70,7 +72,7 @@ final class Compare {
   record Options(
       List<String> servers, List<Integer> sizes, int reps, int warmupSeconds, int size, int rateFrames, int rateSeconds,
       int burstFrames, int inFlight, int latencyClients, int latencyRate, int latencySeconds, int batchClients,
-      int batchRate, int batchSeconds, int sources, Optional<Path> nodeJar, String serverCpus, String clientCpus,
+      int batchRate, int batchSeconds, int sources, int clientProcs, Optional<Path> nodeJar, String serverCpus, String clientCpus,
       boolean pin, List<String> regcastJvmOpts, List<String> rawJvmOpts, List<String> clientJvmOpts,
       Optional<Path> out, boolean quick, String commandLine) {
 
@@ -91,6 +93,7 @@ final class Compare {
       int batchRate = 1000;
       int batchSeconds = 10;
       int sources = 4;
+      int clientProcs = 1;
       Optional<Path> jar = Optional.empty();
       String serverCpus = "0";
       String clientCpus = "1";
@@ -145,6 +148,7 @@ final class Compare {
           case "--batch-rate" -> batchRate = Integer.parseInt(v);
           case "--batch-seconds" -> batchSeconds = Integer.parseInt(v);
           case "--sources" -> sources = Integer.parseInt(v);
+          case "--client-procs" -> clientProcs = Math.max(1, Integer.parseInt(v));
           case "--node-jar" -> jar = Optional.of(Path.of(v));
           case "--server-cpus" -> serverCpus = v;
           case "--client-cpus" -> clientCpus = v;
@@ -156,7 +160,7 @@ final class Compare {
         }
       }
       return new Options(servers, sizes, reps, warmup, size, rateFrames, rateSeconds, burstFrames, inFlight,
-          latencyClients, latencyRate, latencySeconds, batchClients, batchRate, batchSeconds, sources, jar, serverCpus,
+          latencyClients, latencyRate, latencySeconds, batchClients, batchRate, batchSeconds, sources, clientProcs, jar, serverCpus,
           clientCpus, pin, regcastJvm, rawJvm, clientJvm, out, quick, "compare " + String.join(" ", args));
     }
 
@@ -412,12 +416,12 @@ final class Compare {
     nextBase += messages;
     long cpu0 = ServerUnderTest.cpuNanos(server.processes());
     long t0 = System.nanoTime();
-    clients.publisher.send(command + " " + base + " " + messages + " " + rate + " " + inFlight
-        + (command.equals("batches") ? " " + quietMs : ""));
-    clients.publisher.expect("armed", Duration.ofSeconds(30));
     double expectS = rate > 0 ? messages / rate : messages * (double) n / 200_000;
     Duration timeout = Duration.ofSeconds((long) Math.max(60, expectS * 5));
-    String[] done = clients.publisher.expect("done", timeout);
+    String[] done = clients.run(command + " " + base + " " + messages + " " + rate + " " + inFlight
+        + (command.equals("batches") ? " " + quietMs : ""),
+        (command.equals("batches") ? "receive-batches " : "receive ") + base + " " + messages
+        + (command.equals("batches") ? " " + quietMs : ""), timeout);
     long t1 = System.nanoTime();
     long cpu1 = ServerUnderTest.cpuNanos(server.processes());
     long frames = Long.parseLong(done[1]);
@@ -444,41 +448,102 @@ final class Compare {
 
   // ---- clients ----
 
-  /** The load client process(es) of one phase; the first publishes. */
+  /**
+   * The load client process(es) of one phase, connections split between them (each on its
+   * server port, round robin); the first publishes, the others receive. Their answers are merged.
+   */
   private final class Clients implements AutoCloseable {
     final int n;
-    final ClientProcess publisher;
+    final List<ClientProcess> procs;
 
-    Clients(int n, ClientProcess publisher) {
+    Clients(int n, List<ClientProcess> procs) {
       this.n = n;
-      this.publisher = publisher;
+      this.procs = procs;
     }
 
+    /** opened OK FAILED WALL CPU: summed, the longest wall. */
     String[] open() throws InterruptedException {
-      publisher.send("open");
-      return publisher.expect("opened", Duration.ofSeconds(120));
+      procs.forEach(p -> p.send("open"));
+      long ok = 0;
+      long failed = 0;
+      long wall = 0;
+      long cpu = 0;
+      for (ClientProcess p : procs) {
+        String[] o = p.expect("opened", Duration.ofSeconds(120));
+        ok += Long.parseLong(o[1]);
+        failed += Long.parseLong(o[2]);
+        wall = Math.max(wall, Long.parseLong(o[3]));
+        cpu += Long.parseLong(o[4]);
+      }
+      return new String[] {"opened", Long.toString(ok), Long.toString(failed), Long.toString(wall), Long.toString(cpu)};
+    }
+
+    /** The receivers arm first, then the publisher; returns the merged "done" (LoadClient's format). */
+    String[] run(String publish, String receive, Duration timeout) throws InterruptedException {
+      for (ClientProcess p : procs.subList(1, procs.size())) {
+        p.send(receive);
+        p.expect("armed", Duration.ofSeconds(30));
+      }
+      procs.get(0).send(publish);
+      procs.get(0).expect("armed", Duration.ofSeconds(30));
+      long[] sums = new long[14];
+      long wall = 0;
+      Histogram latency = new Histogram(LoadClient.MAX_LATENCY_MICROS, 3);
+      String publishHistogram = "-";
+      long distinct = 0;
+      for (int i = 0; i < procs.size(); i++) {
+        String[] d = procs.get(i).expect("done", timeout);
+        for (int f : new int[] {1, 2, 3, 4, 5, 6, 8, 9, 12}) {
+          sums[f] += Long.parseLong(d[f]);
+        }
+        wall = Math.max(wall, Long.parseLong(d[7]));
+        latency.add(Histograms.decode(d[10]));
+        if (i == 0) {
+          publishHistogram = d[11];
+        }
+        distinct = Math.max(distinct, Long.parseLong(d[13]));
+      }
+      return new String[] {"done", Long.toString(sums[1]), Long.toString(sums[2]), Long.toString(sums[3]),
+          Long.toString(sums[4]), Long.toString(sums[5]), Long.toString(sums[6]), Long.toString(wall),
+          Long.toString(sums[8]), Long.toString(sums[9]), Histograms.encode(latency), publishHistogram,
+          Long.toString(sums[12]), Long.toString(distinct)};
     }
 
     void close(ServerUnderTest server) throws InterruptedException {
-      publisher.send("close");
-      publisher.expect("closed", Duration.ofSeconds(120));
+      procs.forEach(p -> p.send("close"));
+      for (ClientProcess p : procs) {
+        p.expect("closed", Duration.ofSeconds(120));
+      }
     }
 
     @Override
     public void close() {
-      publisher.quit();
+      procs.forEach(ClientProcess::quit);
     }
   }
 
   private Clients clients(ServerUnderTest server, Flow flow, int n, int size) throws IOException, InterruptedException {
     Path spec = Files.createTempFile(tmp, "publish-", ".spec");
     Files.writeString(spec, server.publishSpec(flow, size), StandardCharsets.UTF_8);
-    LoadClient.Options o = new LoadClient.Options("127.0.0.1", server.wsPort(), server.subscribePath(flow), n, 200,
-        options.sources(), spec);
-    ClientProcess p = ClientProcess.start(taskset, options.clientCpus(), options.clientJvmOpts(), o, Duration.ofSeconds(60),
-        "client");
-    p.expect("ready", Duration.ofSeconds(30));
-    return new Clients(n, p);
+    List<Integer> ports = server.wsPorts();
+    int procs = Math.max(1, Math.min(options.clientProcs(), n));
+    List<ClientProcess> started = new ArrayList<>();
+    try {
+      for (int i = 0; i < procs; i++) {
+        int share = n / procs + (i < n % procs ? 1 : 0);
+        LoadClient.Options o = new LoadClient.Options("127.0.0.1", ports.get(i % ports.size()), server.subscribePath(flow),
+            share, 200, options.sources(), i == 0 ? spec : null);
+        started.add(ClientProcess.start(taskset, options.clientCpus(), options.clientJvmOpts(), o, Duration.ofSeconds(60),
+            "client" + i));
+      }
+      for (ClientProcess p : started) {
+        p.expect("ready", Duration.ofSeconds(30));
+      }
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      started.forEach(ClientProcess::quit);
+      throw e;
+    }
+    return new Clients(n, started);
   }
 
   // ---- measurements ----

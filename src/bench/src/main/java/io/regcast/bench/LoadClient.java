@@ -59,6 +59,9 @@ import org.HdrHistogram.Histogram;
  * publish BASE M RATE K      → publishes seq BASE..BASE+M-1 (RATE per second, 0 = a burst with K
  *                              requests in flight), receives them; then done …
  * receive BASE M             → receives seq BASE..BASE+M-1 published by another process; done …
+ *                              (what has not arrived 10 s after the last frame is missing)
+ * receive-batches BASE M QMS → receives batches published by another process; done once no
+ *                              frame arrived for QMS ms after the first
  * batches BASE M RATE K QMS  → publishes like publish; the server batches them: each message's
  *                              first tag counts; done once no frame arrived for QMS ms after the
  *                              last answer
@@ -260,6 +263,10 @@ final class LoadClient {
       case "open" -> startOpen();
       case "bcast" -> startReceive(SEQUENCE, 0, Integer.parseInt(w[1]), Integer.parseInt(w[2]));
       case "receive" -> startReceive(SEQUENCE, Long.parseLong(w[1]), Integer.parseInt(w[2]), Integer.MAX_VALUE);
+      case "receive-batches" -> {
+        quietMillis = Integer.parseInt(w[3]);
+        startReceive(BATCHES, Long.parseLong(w[1]), Integer.parseInt(w[2]), Integer.MAX_VALUE);
+      }
       case "publish", "batches" -> {
         if (publisher == null) {
           report("error no --publish-spec: cannot publish");
@@ -549,21 +556,26 @@ final class LoadClient {
       }
       if (low == messages && !publishing) {
         finish(messages);
-      } else if (publisher != null && !publishing && publisher.finishedAt() > 0
-          && System.nanoTime() - Math.max(lastFrameAt, publisher.finishedAt()) > SETTLE_NANOS) {
+      } else if (!publishing && System.nanoTime() - Math.max(lastFrameAt, publishedAt()) > SETTLE_NANOS
+          && (publisher == null || publisher.finishedAt() > 0)) {
         // Published, and nothing arrived for a while: what has not arrived by now is missing.
         missing += stillMissing();
         finish(messages);
       }
-    } else if (mode == BATCHES && !publishing && publisher.finishedAt() > 0) {
+    } else if (mode == BATCHES && !publishing && (publisher != null ? publisher.finishedAt() > 0 : frames > 0)) {
       long now = System.nanoTime();
-      if (now - Math.max(lastFrameAt, publisher.finishedAt()) > TimeUnit.MILLISECONDS.toNanos(quietMillis)) {
+      if (now - Math.max(lastFrameAt, publishedAt()) > TimeUnit.MILLISECONDS.toNanos(quietMillis)) {
         for (int[] n : batchFirsts.values()) {
           missing += Math.max(0, members - n[0]);
         }
         finish(batchFirsts.size());
       }
     }
+  }
+
+  /** When this process's publisher finished (0 if it has none: another process publishes). */
+  private long publishedAt() {
+    return publisher == null ? 0 : publisher.finishedAt();
   }
 
   private void finish(int distinct) {

@@ -33,6 +33,11 @@ interface ServerUnderTest extends AutoCloseable {
 
   int wsPort();
 
+  /** Every WebSocket port clients may use (a cluster: one per node); the load is spread over them. */
+  default List<Integer> wsPorts() {
+    return List.of(wsPort());
+  }
+
   String subscribePath(Flow flow);
 
   /**
