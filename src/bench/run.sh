@@ -3,8 +3,10 @@
 # missing (Debian: nginx-light + libnginx-mod-nchan via apt; npm ws from peers/node's lock file),
 # builds the jars if they are missing, then runs
 #   java -jar src/bench/target/regcast-bench.jar compare "$@"
-# and the single-node ingest benchmark (scenario 5):
-#   java -jar src/bench/target/regcast-bench.jar ingest --registries 1 and --registries 10
+# and the single-node ingest benchmark (scenario 5): durable accepted events/s into one registry,
+# then spread over 10 registries:
+#   java -jar src/bench/target/regcast-bench.jar ingest
+#   java -jar src/bench/target/regcast-bench.jar ingest --registries 10
 # Set SKIP_INGEST=1 to run compare alone. Arguments go to compare (e.g. --quick, --out FILE).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -37,5 +39,6 @@ status=0
 java -jar src/bench/target/regcast-bench.jar compare "$@" || status=$?
 if [ "${SKIP_INGEST:-0}" != 1 ]; then
   java -jar src/bench/target/regcast-bench.jar ingest || status=$?
+  java -jar src/bench/target/regcast-bench.jar ingest --registries 10 || status=$?
 fi
 exit "$status"

@@ -417,7 +417,7 @@ final class Compare {
     long cpu0 = ServerUnderTest.cpuNanos(server.processes());
     long t0 = System.nanoTime();
     double expectS = rate > 0 ? messages / rate : messages * (double) n / 200_000;
-    Duration timeout = Duration.ofSeconds((long) Math.max(60, expectS * 5));
+    Duration timeout = Duration.ofSeconds((long) Math.max(180, expectS * 20));
     String[] done = clients.run(command + " " + base + " " + messages + " " + rate + " " + inFlight
         + (command.equals("batches") ? " " + quietMs : ""),
         (command.equals("batches") ? "receive-batches " : "receive ") + base + " " + messages
