@@ -174,7 +174,7 @@ final class Compare {
       String scenario, String server, int rep, int connections, String mode, long messages, long frames, double wallS,
       double serverCpu, double clientCpu, double serverCpuSeconds, Histogram latency, Histogram publish, long missing,
       long duplicates, long outOfOrder, long unexpected, long publishFailures, double payloadAvg, long distinct,
-      double acceptedPerS, double rssPerConn, double heapPerConn, long failedOpens, String note) {
+      double acceptedPerS, double rssPerConn, double heapPerConn, long failedOpens, GcLog.Pauses gc) {
 
     double framesPerS() {
       return wallS > 0 ? frames / wallS : 0;
@@ -387,6 +387,7 @@ final class Compare {
   }
 
   private Row open(ServerUnderTest server, int rep, Clients clients, int n) throws Exception {
+    quiesce(server);
     long rss0 = ServerUnderTest.rssBytes(server.processes());
     long heap0 = heapAfterGc(server.jvmPid());
     long cpu0 = ServerUnderTest.cpuNanos(server.processes());
@@ -402,7 +403,7 @@ final class Compare {
     long heap1 = heapAfterGc(server.jvmPid());
     Row r = new Row("footprint", server.name(), rep, n, "open", 0, 0, wall, 100.0 * (cpu1 - cpu0) / (t1 - t0), clientCpu,
         (cpu1 - cpu0) / 1e9, null, null, 0, 0, 0, 0, 0, 0, 0, ok / wall, (double) (rss1 - rss0) / Math.max(1, ok),
-        heap0 < 0 || heap1 < 0 ? Double.NaN : (double) (heap1 - heap0) / Math.max(1, ok), failed, "");
+        heap0 < 0 || heap1 < 0 ? Double.NaN : (double) (heap1 - heap0) / Math.max(1, ok), failed, null);
     System.out.printf(Locale.ROOT, "  open %d: %d ok, %d failed, %.0f/s, RSS %+.0f B/conn, heap %s B/conn, server/client CPU %.0f/%.0f%%%n",
         n, ok, failed, r.acceptedPerS(), r.rssPerConn(), Double.isNaN(r.heapPerConn()) ? "-" : String.format(Locale.ROOT, "%.0f", r.heapPerConn()),
         r.serverCpu(), r.clientCpu());
@@ -412,8 +413,12 @@ final class Compare {
   /** One publish phase: the client publishes and receives; server CPU over the same time. */
   private Row publish(ServerUnderTest server, int rep, String scenario, Clients clients, int n, String mode, String command,
       int messages, double rate, int inFlight, int quietMs) throws Exception {
+    if (!scenario.equals("warm-up")) {
+      quiesce(server);
+    }
     long base = nextBase;
     nextBase += messages;
+    server.gcLog().ifPresent(GcLog::next);
     long cpu0 = ServerUnderTest.cpuNanos(server.processes());
     long t0 = System.nanoTime();
     double expectS = rate > 0 ? messages / rate : messages * (double) n / 200_000;
@@ -431,14 +436,14 @@ final class Compare {
         clientCpu, (cpu1 - cpu0) / 1e9, Histograms.decode(done[10]), Histograms.decode(done[11]),
         Long.parseLong(done[3]), Long.parseLong(done[4]), Long.parseLong(done[5]), Long.parseLong(done[6]),
         Long.parseLong(done[9]), frames == 0 ? 0 : Double.parseDouble(done[12]) / Math.max(1, frames),
-        Long.parseLong(done[13]), 0, 0, 0, 0, "");
+        Long.parseLong(done[13]), 0, 0, 0, 0, server.gcLog().map(GcLog::next).orElse(null));
     System.out.printf(Locale.ROOT,
         "  %-8s %6d conns %-28s %6d msgs: %9.0f frames/s, %9.0f frames/CPU-s, server/client CPU %3.0f/%3.0f%%%s, "
-            + "latency p50 %.1f p99 %.1f p999 %.1f ms, missing %d dup %d ooo %d, publish failures %d, %.0f B/msg%n",
+            + "latency p50 %.1f p99 %.1f p999 %.1f ms, missing %d dup %d ooo %d, publish failures %d, %.0f B/msg, GCs %s%n",
         scenario, n, mode, messages, r.framesPerS(), r.framesPerCpuS(), r.serverCpu(), r.clientCpu(),
         r.clientBound() ? " c" : "", Histograms.millis(r.latency(), 50), Histograms.millis(r.latency(), 99),
         Histograms.millis(r.latency(), 99.9), r.missing(), r.duplicates(), r.outOfOrder(), r.publishFailures(),
-        r.payloadAvg());
+        r.payloadAvg(), CompareReport.gc(r));
     return r;
   }
 
@@ -547,6 +552,26 @@ final class Compare {
   }
 
   // ---- measurements ----
+
+  /**
+   * Waits until the server is quiet (below 10% of a core over two 0.5 s windows in a row, at
+   * most 30 s), so that a phase does not pay for what the previous one left behind (regcast:
+   * acknowledgements, snapshots, compilations). Every server gets the same.
+   */
+  private static void quiesce(ServerUnderTest server) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    int quiet = 0;
+    while (quiet < 2 && System.nanoTime() < deadline) {
+      long c0 = ServerUnderTest.cpuNanos(server.processes());
+      long w0 = System.nanoTime();
+      java.util.concurrent.locks.LockSupport.parkNanos(500_000_000);
+      double pct = 100.0 * (ServerUnderTest.cpuNanos(server.processes()) - c0) / (System.nanoTime() - w0);
+      quiet = pct < 10 ? quiet + 1 : 0;
+    }
+    if (quiet < 2) {
+      System.out.println("  (server not quiet after 30 s: measuring anyway)");
+    }
+  }
 
   /** Used heap after two full GCs (jcmd GC.run, then jstat -gc), in bytes; -1 if not a JVM or unknown. */
   private static long heapAfterGc(OptionalLong pid) {

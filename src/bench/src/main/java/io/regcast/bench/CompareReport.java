@@ -71,13 +71,13 @@ final class CompareReport {
     }
     line("## 1. Fan-out (one path, batch size 1)");
     line("");
-    line("| conns | publish | server | rep | messages | frames/s | frames/CPU-s | server/client CPU % | p50 | p99 | p999 | publish→answer p50/p99 | missing/dup/ooo | B/msg |");
-    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    line("| conns | publish | server | rep | messages | frames/s | frames/CPU-s | server/client CPU % | p50 | p99 | p999 | publish→answer p50/p99 | missing/dup/ooo | B/msg | GCs n/max ms |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : fan) {
-      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d/%d/%d%s | %.0f |",
+      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d/%d/%d%s | %.0f | %s |",
           r.connections(), r.mode(), r.server(), r.rep(), r.messages(), num(r.framesPerS()), num(r.framesPerCpuS()),
           cpu(r), ms(r, 50), ms(r, 99), ms(r, 99.9), pub(r), r.missing(), r.duplicates(), r.outOfOrder(),
-          r.publishFailures() > 0 ? " (" + r.publishFailures() + " publish failures)" : "", r.payloadAvg()));
+          r.publishFailures() > 0 ? " (" + r.publishFailures() + " publish failures)" : "", r.payloadAvg(), gc(r)));
     }
     line("");
     ratios("Ratios, regcast ÷ peer, frames per server CPU-second (higher is better for regcast)", fan,
@@ -91,12 +91,12 @@ final class CompareReport {
     }
     line("## 2. Latency at light load");
     line("");
-    line("| conns | publish | server | rep | messages | p50 | p99 | p999 | max | publish→answer p50/p99 | server/client CPU % | missing/dup/ooo |");
-    line("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    line("| conns | publish | server | rep | messages | p50 | p99 | p999 | max | publish→answer p50/p99 | server/client CPU % | missing/dup/ooo | GCs n/max ms |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : lat) {
-      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d/%d/%d |",
+      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d/%d/%d | %s |",
           r.connections(), r.mode(), r.server(), r.rep(), r.messages(), ms(r, 50), ms(r, 99), ms(r, 99.9), ms(r, 100),
-          pub(r), cpu(r), r.missing(), r.duplicates(), r.outOfOrder()));
+          pub(r), cpu(r), r.missing(), r.duplicates(), r.outOfOrder(), gc(r)));
     }
     line("");
     ratios("Ratios, regcast ÷ peer, p99 latency (lower is better for regcast)", lat,
@@ -114,13 +114,13 @@ final class CompareReport {
         + "sends them the same events already in batches of 100 (messages as large as regcast's). Latency is that of "
         + "each message's first (oldest) event; for regcast it includes the wait for the batch to fill.");
     line("");
-    line("| conns | publish | server | rep | messages | event deliveries/s (events × conns) | frames/s | server/client CPU % | p50 | p99 | max | missing/dup | B/msg |");
-    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    line("| conns | publish | server | rep | messages | event deliveries/s (events × conns) | frames/s | server/client CPU % | p50 | p99 | max | missing/dup | B/msg | GCs n/max ms |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : b) {
       double eventsPerMessage = r.server().equals(REGCAST) ? (r.distinct() == 0 ? 0 : (double) r.messages() / r.distinct()) : 100;
-      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d/%d | %.0f |",
+      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d/%d | %.0f | %s |",
           r.connections(), r.mode(), r.server(), r.rep(), r.distinct(), num(r.framesPerS() * eventsPerMessage),
-          num(r.framesPerS()), cpu(r), ms(r, 50), ms(r, 99), ms(r, 100), r.missing(), r.duplicates(), r.payloadAvg()));
+          num(r.framesPerS()), cpu(r), ms(r, 50), ms(r, 99), ms(r, 100), r.missing(), r.duplicates(), r.payloadAvg(), gc(r)));
     }
     line("");
     ratios("Ratios, regcast ÷ peer, server CPU % for the same events (lower is better for regcast)", b, Row::serverCpu, true);
@@ -224,6 +224,11 @@ final class CompareReport {
       case Peers.NODE -> 2;
       default -> 3;
     };
+  }
+
+  /** The server JVM's GC pauses in the phase: count/longest ms, or "–" for a server that is no JVM. */
+  static String gc(Row r) {
+    return r.gc() == null ? "–" : String.format(Locale.ROOT, "%d/%.0f", r.gc().count(), r.gc().maxMillis());
   }
 
   private static String cpu(Row r) {

@@ -171,7 +171,7 @@ final class Peers {
       taskset.ifPresent(t -> command.addAll(List.of(t, "-c", cpus)));
       command.addAll(List.of(GatewayBench.onPath("node").orElseThrow(), "--max-old-space-size=2048",
           benchDir.resolve("peers/node/ws-broadcast.mjs").toString(), "0"));
-      Path log = tmp.resolve("node-ws.log");
+      Path log = Files.createTempDirectory(tmp, "node-ws-").resolve("node-ws.log");
       Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       int port = ServerUnderTest.awaitListening(p, log, Duration.ofSeconds(20));
       return new NodeWs(p, port);
@@ -192,10 +192,12 @@ final class Peers {
   /** The raw NIO fan-out server (RawFanoutServer), its own JVM. */
   static final class Raw extends Simple {
     private final List<String> javaOpts;
+    private final GcLog gc;
 
-    private Raw(Process process, int port, List<String> javaOpts) {
+    private Raw(Process process, int port, List<String> javaOpts, GcLog gc) {
       super(process, port);
       this.javaOpts = javaOpts;
+      this.gc = gc;
     }
 
     static Raw start(Path tmp, Optional<String> taskset, String cpus, List<String> javaOpts) throws IOException {
@@ -203,12 +205,15 @@ final class Peers {
       taskset.ifPresent(t -> command.addAll(List.of(t, "-c", cpus)));
       command.add(GatewayBench.javaBin());
       command.addAll(javaOpts);
+      Path dir = Files.createTempDirectory(tmp, "raw-");
+      GcLog gc = new GcLog(dir.resolve("gc.log"));
+      command.add(gc.option());
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Bench.class.getName(),
           RawFanoutServer.COMMAND, "0"));
-      Path log = tmp.resolve("raw.log");
+      Path log = dir.resolve("raw.log");
       Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       int port = ServerUnderTest.awaitListening(p, log, Duration.ofSeconds(20));
-      return new Raw(p, port, javaOpts);
+      return new Raw(p, port, javaOpts, gc);
     }
 
     @Override
@@ -224,6 +229,11 @@ final class Peers {
     @Override
     public OptionalLong jvmPid() {
       return OptionalLong.of(process.pid());
+    }
+
+    @Override
+    public Optional<GcLog> gcLog() {
+      return Optional.of(gc);
     }
   }
 }

@@ -30,6 +30,7 @@ final class RegcastTarget implements ServerUnderTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final NodeJvm node;
+  private final GcLog gc;
   private final List<String> jvmOpts;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
@@ -38,8 +39,9 @@ final class RegcastTarget implements ServerUnderTest {
   private String singleRegistry;
   private String batchRegistry;
 
-  private RegcastTarget(NodeJvm node, String adminKey, List<String> jvmOpts) {
+  private RegcastTarget(NodeJvm node, String adminKey, List<String> jvmOpts, GcLog gc) {
     this.node = node;
+    this.gc = gc;
     this.adminKey = adminKey;
     this.jvmOpts = jvmOpts;
   }
@@ -49,10 +51,14 @@ final class RegcastTarget implements ServerUnderTest {
     byte[] secret = new byte[16];
     new SecureRandom().nextBytes(secret);
     String key = "bench-admin-" + HexFormat.of().formatHex(secret);
-    Path dir = Files.createDirectories(tmp.resolve("regcast"));
-    NodeJvm node = NodeJvm.start(jar, dir.resolve("data"), dir.resolve("node.log"), key, taskset, cpus, jvmOpts,
+    // A new directory per start: a node bootstraps its admin key into a fresh journal only.
+    Path dir = Files.createTempDirectory(tmp, "regcast-");
+    GcLog gc = new GcLog(dir.resolve("gc.log"));
+    List<String> opts = new java.util.ArrayList<>(jvmOpts);
+    opts.add(gc.option());
+    NodeJvm node = NodeJvm.start(jar, dir.resolve("data"), dir.resolve("node.log"), key, taskset, cpus, opts,
         Duration.ofSeconds(120));
-    RegcastTarget t = new RegcastTarget(node, key, jvmOpts);
+    RegcastTarget t = new RegcastTarget(node, key, jvmOpts, gc);
     try {
       t.setUp();
     } catch (Exception e) {
@@ -171,6 +177,11 @@ final class RegcastTarget implements ServerUnderTest {
     return base.getHost() + " " + base.getPort() + "\nPOST " + ingestPath(flow == Flow.SINGLE ? singleRegistry : batchRegistry)
         + " HTTP/1.1\nHost: " + base.getHost() + ":" + base.getPort() + "\nAuthorization: Bearer " + adminKey
         + "\nContent-Type: " + DIST + "\n\n" + envelope(Tag.PLACEHOLDER);
+  }
+
+  @Override
+  public Optional<GcLog> gcLog() {
+    return Optional.of(gc);
   }
 
   @Override

@@ -49,6 +49,11 @@ interface ServerUnderTest extends AutoCloseable {
   /** The server's processes (CPU time and RSS are summed over them). */
   List<ProcessHandle> processes();
 
+  /** The server JVM's GC log (pauses per phase), if it is a JVM. */
+  default Optional<GcLog> gcLog() {
+    return Optional.empty();
+  }
+
   /** The JVM whose heap is measured, if the server is one. */
   OptionalLong jvmPid();
 
