@@ -380,7 +380,7 @@ final class Compare {
       try (Clients clients = clients(server, Flow.BATCHES, options.batchClients(), bytes)) {
         clients.open();
         add(publish(server, rep, "batching", clients, clients.n, "pre-batched: " + rate + " messages/s of " + bytes + " B",
-            "batches", events / BATCH, rate, 2, 1500));
+            "batches", events / BATCH, rate, 16, 1500));
         clients.close(server);
       }
     }

@@ -53,7 +53,8 @@ final class CompareReport {
     line("");
     line("CPU% = process CPU time / wall time (100% = one core), server (its processes and children) / client. "
         + "**c** = client-bound (client above 80%): no ratio from it. Latency = publish request sent → frame received "
-        + "(ms, HdrHistogram over every connection's every message). frames/CPU-s = delivered frames per second of server CPU. "
+        + "(ms, HdrHistogram over every connection's every message; at a fixed rate from the time the request was due, "
+        + "so a server whose answers hold the publisher back pays for it). frames/CPU-s = delivered frames per second of server CPU. "
         + "ooo = out of order: publish requests in flight together have no defined order at any server, so it is not an error; "
         + "missing and dup are.");
     line("");
@@ -114,13 +115,14 @@ final class CompareReport {
         + "sends them the same events already in batches of 100 (messages as large as regcast's). Latency is that of "
         + "each message's first (oldest) event; for regcast it includes the wait for the batch to fill.");
     line("");
-    line("| conns | publish | server | rep | messages | event deliveries/s (events × conns) | frames/s | server/client CPU % | p50 | p99 | max | missing/dup | B/msg | GCs n/max ms |");
-    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    line("| conns | publish | server | rep | messages | event deliveries/s (events × conns) | frames/s | server/client CPU % | p50 | p99 | max | publish→answer p50/p99 | missing/dup/ooo | B/msg | GCs n/max ms |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : b) {
       double eventsPerMessage = r.server().equals(REGCAST) ? (r.distinct() == 0 ? 0 : (double) r.messages() / r.distinct()) : 100;
-      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %d/%d | %.0f | %s |",
+      line(String.format(Locale.ROOT, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d/%d/%d | %.0f | %s |",
           r.connections(), r.mode(), r.server(), r.rep(), r.distinct(), num(r.framesPerS() * eventsPerMessage),
-          num(r.framesPerS()), cpu(r), ms(r, 50), ms(r, 99), ms(r, 100), r.missing(), r.duplicates(), r.payloadAvg(), gc(r)));
+          num(r.framesPerS()), cpu(r), ms(r, 50), ms(r, 99), ms(r, 100), pub(r), r.missing(), r.duplicates(),
+          r.outOfOrder(), r.payloadAvg(), gc(r)));
     }
     line("");
     ratios("Ratios, regcast ÷ peer, server CPU % for the same events (lower is better for regcast)", b, Row::serverCpu, true);
@@ -141,8 +143,13 @@ final class CompareReport {
           r.failedOpens()));
     }
     line("");
+    line("RSS B/conn is the growth of the server's resident memory while the connections opened: for the JVMs "
+        + "(heap reserved and touched up front) and allocators that reuse freed memory it says little; heap B/conn "
+        + "(used heap after full GCs, with minus without the connections) is the JVMs' figure. Kernel socket buffers "
+        + "are in neither. accepted/s with the client above 80% is the client's limit (a floor for the server).");
+    line("");
     ratios("Ratios, regcast ÷ peer, accepted/s (higher is better for regcast)", f, Row::acceptedPerS, true);
-    ratios("Ratios, regcast ÷ peer, RSS per connection (lower is better for regcast)", f, Row::rssPerConn, false);
+    ratios("Ratios, regcast ÷ peer, heap per connection (lower is better for regcast)", f, Row::heapPerConn, false);
   }
 
   /** One table: rows (conns, mode, rep) × peers, regcast's figure divided by the peer's. */

@@ -514,11 +514,19 @@ final class LoadClient {
       latency.recordValue(Math.max(0, Math.min(MAX_LATENCY_MICROS, lastFrameAt / 1000 - sentMicros)));
     }
     if (mode == BATCHES) {
+      // Batches skip numbers (a batch of 100 events carries its first one's): the skipped ones are
+      // remembered as gaps only to tell a late batch (out of order) from a duplicate.
       if (seq >= c.expected) {
+        if (seq > c.expected) {
+          c.addGap(c.expected, seq);
+        }
         c.expected = seq + 1;
         batchFirsts.computeIfAbsent(seq, k -> new int[1])[0]++;
+      } else if (c.fillGap(seq)) {
+        outOfOrder++;
+        batchFirsts.computeIfAbsent(seq, k -> new int[1])[0]++;
       } else {
-        duplicates++; // a batch at or below one this connection already had
+        duplicates++;
       }
       return;
     }

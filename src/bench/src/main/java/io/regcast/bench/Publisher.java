@@ -32,8 +32,9 @@ import org.HdrHistogram.Histogram;
  * body, in which every @TAG@ becomes the message's tag (Tag.token)
  * </pre>
  *
- * Content-Length is added. The tag's send time is taken just before the request is written, so
- * latency runs from "publish request sent" for every server alike.
+ * Content-Length is added. The tag's time is taken just before the request is written, so latency
+ * runs from "publish request sent" for every server alike; at a fixed rate it is the time the
+ * request was due (a server whose answers hold the publisher back pays for it in latency).
  */
 final class Publisher {
   private final InetSocketAddress address;
@@ -120,7 +121,10 @@ final class Publisher {
             for (long wait; interval > 0 && (wait = due - System.nanoTime()) > 0; ) {
               LockSupport.parkNanos(wait);
             }
-            w.publish(from + i);
+            // At a fixed rate the tag carries the time the request was due, not the time it went
+            // out: a server that answers late delays the publisher, and that delay is latency too
+            // (no coordinated omission). In a burst there is no schedule: the send time.
+            w.publish(from + i, interval > 0 ? due : -1);
           }
         } finally {
           if (running.decrementAndGet() == 0) {
@@ -149,7 +153,8 @@ final class Publisher {
     private InputStream in;
     private final byte[] line = new byte[8192];
 
-    void publish(long seq) {
+    /** Sends one request; {@code due} (nanoTime) goes into the tag, or the send time if -1. */
+    void publish(long seq, long due) {
       long sent = 0;
       try {
         if (socket == null) {
@@ -161,7 +166,7 @@ final class Publisher {
           in = new BufferedInputStream(socket.getInputStream(), 16384);
         }
         sent = System.nanoTime();
-        byte[] request = render(seq, sent / 1000);
+        byte[] request = render(seq, (due >= 0 ? due : sent) / 1000);
         out.write(request);
         out.flush();
         int status = readAnswer();
