@@ -554,17 +554,18 @@ final class Compare {
   // ---- measurements ----
 
   /**
-   * Waits until the server is quiet (below 10% of a core over two 0.5 s windows in a row, at
-   * most 30 s), so that a phase does not pay for what the previous one left behind (regcast:
+   * Waits until the server is quiet (below 10% of a core over two 0.5 s windows in a row, 0.1 s
+   * with --quick; at most 30 s), so that a phase does not pay for what the previous one left behind (regcast:
    * acknowledgements, snapshots, compilations). Every server gets the same.
    */
-  private static void quiesce(ServerUnderTest server) {
+  private void quiesce(ServerUnderTest server) {
+    long window = options.quick() ? 100_000_000 : 500_000_000; // the smoke run stays short
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     int quiet = 0;
     while (quiet < 2 && System.nanoTime() < deadline) {
       long c0 = ServerUnderTest.cpuNanos(server.processes());
       long w0 = System.nanoTime();
-      java.util.concurrent.locks.LockSupport.parkNanos(500_000_000);
+      java.util.concurrent.locks.LockSupport.parkNanos(window);
       double pct = 100.0 * (ServerUnderTest.cpuNanos(server.processes()) - c0) / (System.nanoTime() - w0);
       quiet = pct < 10 ? quiet + 1 : 0;
     }
