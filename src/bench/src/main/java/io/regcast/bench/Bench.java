@@ -9,6 +9,7 @@ import java.util.Arrays;
  * <pre>
  * java -jar src/bench/target/regcast-bench.jar gateway --clients 1000 --messages 20000 --size 600
  * java -jar src/bench/target/regcast-bench.jar ingest
+ * java -jar src/bench/target/regcast-bench.jar compare [--quick]
  * </pre>
  */
 public final class Bench {
@@ -24,10 +25,13 @@ public final class Bench {
     switch (command) {
       case "gateway" -> System.exit(GatewayBench.main(rest));
       case "ingest" -> System.exit(IngestBench.main(rest));
+      case "compare" -> System.exit(Compare.main(rest));
       case LoadClient.COMMAND -> LoadClient.main(rest);
+      case RawFanoutServer.COMMAND -> RawFanoutServer.main(rest);
       default -> {
         System.out.println(GatewayBench.USAGE);
         System.out.println(IngestBench.USAGE);
+        System.out.println(Compare.USAGE);
         System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);
       }
     }

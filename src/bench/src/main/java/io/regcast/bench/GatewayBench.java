@@ -6,12 +6,8 @@ import io.regcast.gateway.GatewaySettings;
 import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
 import io.regcast.model.Gateway;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.PrintWriter;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -25,8 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
@@ -129,8 +123,8 @@ final class GatewayBench {
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
-      if (size < LoadClient.SEQ_OFFSET + LoadClient.SEQ_DIGITS + 2) {
-        throw new IllegalArgumentException("--size must be at least " + (LoadClient.SEQ_OFFSET + LoadClient.SEQ_DIGITS + 2));
+      if (size < Tag.WIDTH + 20) {
+        throw new IllegalArgumentException("--size must be at least " + (Tag.WIDTH + 20));
       }
       return new Options(clients, messages, size, rounds, warmup, warmupOpens, window, loops, concurrency, serverCpus,
           clientCpus, pin, serverJvm, clientJvm);
@@ -229,7 +223,9 @@ final class GatewayBench {
     server = GatewayServer.start(settings, directory, "bench0", metrics);
     boolean ok = true;
     try {
-      client = ClientProcess.start(options, pinned, server.address().getPort(), "/gateways/" + GATEWAY_ID + PATH);
+      client = ClientProcess.start(pinned ? onPath("taskset") : Optional.empty(), options.clientCpus(),
+          options.clientJvmOpts(), new LoadClient.Options("127.0.0.1", server.address().getPort(),
+              "/gateways/" + GATEWAY_ID + PATH, options.clients(), options.connectConcurrency(), 1, null), STALL);
       String[] ready = client.expect("ready", Duration.ofSeconds(30));
       printHeader(pinned, ready);
       // The accept path runs once per connection: give the JIT more of it than one round.
@@ -319,8 +315,8 @@ final class GatewayBench {
     long writes = metrics.counterValue("regcast_gateway_socket_writes") - writes0;
     long frames = Long.parseLong(done[1]);
     long missing = Long.parseLong(done[3]);
-    long late = Long.parseLong(done[4]);
-    long unexpected = Long.parseLong(done[5]);
+    long late = Long.parseLong(done[4]) + Long.parseLong(done[5]);
+    long unexpected = Long.parseLong(done[6]);
     long cuts = metrics.counterValue("regcast_gateway_slow_consumer_disconnects") - cuts0;
     long drops = metrics.counterValue("regcast_gateway_messages_dropped") - drops0;
 
@@ -338,7 +334,7 @@ final class GatewayBench {
         writes == 0 ? 0 : (double) delivered / writes,
         serverCpuOpen, clientCpuOpen,
         percent(cpu1 - cpu0, w1 - w0),
-        percent(Long.parseLong(done[7]), Long.parseLong(done[6])),
+        percent(Long.parseLong(done[8]), Long.parseLong(done[7])),
         gcs, errors, detail);
   }
 
@@ -537,142 +533,21 @@ final class GatewayBench {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** Messages of the given size, {@code {"seq":NNNNNNNNNN,"data":"xxx…"}}: one new array each. */
+  /** Messages of the given size, {@code {"tag":"e<seq>-<micros>","data":"xxx…"}}: one new array each. */
   private static final class Payloads {
     private final byte[] template;
+    private final int at;
 
     Payloads(int size) {
-      template = new byte[size];
-      byte[] head = "{\"seq\":0000000000,\"data\":\"".getBytes(StandardCharsets.US_ASCII);
-      Arrays.fill(template, (byte) 'x');
-      System.arraycopy(head, 0, template, 0, Math.min(head.length, size - 2));
-      template[size - 2] = '"';
-      template[size - 1] = '}';
+      String t = Tag.payloadTemplate(size);
+      at = t.indexOf(Tag.PLACEHOLDER);
+      template = t.replace(Tag.PLACEHOLDER, "e".repeat(Tag.WIDTH)).getBytes(StandardCharsets.US_ASCII);
     }
 
     byte[] render(int seq) {
       byte[] payload = template.clone();
-      int at = LoadClient.SEQ_OFFSET + LoadClient.SEQ_DIGITS;
-      for (int v = seq; at > LoadClient.SEQ_OFFSET; v /= 10) {
-        payload[--at] = (byte) ('0' + v % 10);
-      }
+      Tag.write(payload, at, seq, System.nanoTime() / 1000);
       return payload;
-    }
-  }
-
-  /** The client JVM: commands on its stdin, answers from its stdout (read by one daemon thread). */
-  private static final class ClientProcess {
-    private final Process process;
-    private final PrintWriter commands;
-    private final LinkedBlockingQueue<String[]> answers = new LinkedBlockingQueue<>();
-    private volatile long progress;
-    private volatile long lastProgressAt;
-    private volatile Thread waiter;
-
-    private ClientProcess(Process process) {
-      this.process = process;
-      this.commands = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
-      Thread reader = new Thread(this::readAnswers, "client-answers");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static ClientProcess start(Options options, boolean pinned, int port, String path) throws IOException {
-      List<String> command = new ArrayList<>();
-      if (pinned) {
-        command.addAll(List.of(onPath("taskset").orElseThrow(), "-c", options.clientCpus()));
-      }
-      command.add(javaBin());
-      command.addAll(options.clientJvmOpts());
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Bench.class.getName(), LoadClient.COMMAND,
-          "127.0.0.1", Integer.toString(port), path, Integer.toString(options.clients()),
-          Integer.toString(options.connectConcurrency())));
-      ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
-      pb.environment().remove(SERVER_ENV);
-      return new ClientProcess(pb.start());
-    }
-
-    private void readAnswers() {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          String[] words = line.trim().split(" ");
-          switch (words[0]) {
-            case "progress" -> {
-              progress = Long.parseLong(words[1]);
-              lastProgressAt = System.nanoTime();
-              Thread w = waiter;
-              if (w != null) {
-                LockSupport.unpark(w);
-              }
-            }
-            case "error" -> System.err.println("client: " + line);
-            default -> answers.add(words);
-          }
-        }
-      } catch (IOException e) {
-        // the client is gone
-      }
-      answers.add(new String[] {"exited"});
-      Thread w = waiter;
-      if (w != null) {
-        LockSupport.unpark(w);
-      }
-    }
-
-    void send(String command) {
-      commands.println(command);
-    }
-
-    String[] expect(String kind, Duration timeout) throws InterruptedException {
-      String[] answer = answers.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (answer == null) {
-        throw new IllegalStateException("the client did not answer '" + kind + "' within " + timeout.toSeconds() + " s");
-      }
-      if (!answer[0].equals(kind)) {
-        throw new IllegalStateException("expected '" + kind + "' from the client, got: " + String.join(" ", answer));
-      }
-      return answer;
-    }
-
-    void startProgress() {
-      progress = 0;
-      lastProgressAt = System.nanoTime();
-    }
-
-    long progress() {
-      return progress;
-    }
-
-    /** Parks until every connection has (received or lost) {@code target} messages. */
-    void awaitProgress(long target) {
-      waiter = Thread.currentThread();
-      try {
-        while (progress < target) {
-          if (!process.isAlive()) {
-            throw new IllegalStateException("the client exited");
-          }
-          if (System.nanoTime() - lastProgressAt > STALL.toNanos()) {
-            send("stats");
-            throw new IllegalStateException("no progress for " + STALL.toSeconds() + " s at " + progress + " of " + target
-                + " messages (a connection lost or stalled)");
-          }
-          LockSupport.parkNanos(this, 10_000_000);
-        }
-      } finally {
-        waiter = null;
-      }
-    }
-
-    void quit() {
-      try {
-        send("quit");
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
     }
   }
 }

@@ -62,6 +62,8 @@ final class IngestBench {
         --warmup-events N        events per warm-up run (5000)
         --envelopes LIST         events per notification in the throughput phase (1,50)
         --senders C              notifications in flight in the throughput phase (8)
+        --registries K           registries the throughput phase spreads its notifications over, round
+                                 robin, each with its own trigger batching to /bulk (1)
         --clients N              WebSocket clients in the latency phase (100)
         --interval-ms MS         the latency phase sends one event every MS ms (50)
         --seconds S              latency phase length per measured round (30)
@@ -99,6 +101,7 @@ final class IngestBench {
       int warmupEvents,
       List<Integer> envelopes,
       int senders,
+      int registries,
       int clients,
       int intervalMillis,
       int seconds,
@@ -119,6 +122,7 @@ final class IngestBench {
       int warmupEvents = 5000;
       List<Integer> envelopes = List.of(1, 50);
       int senders = 8;
+      int registries = 1;
       int clients = 100;
       int interval = 50;
       int seconds = 30;
@@ -148,6 +152,7 @@ final class IngestBench {
           case "--warmup-events" -> warmupEvents = positive(a, v);
           case "--envelopes" -> envelopes = Arrays.stream(v.split(",")).map(s -> positive(a, s.trim())).toList();
           case "--senders" -> senders = positive(a, v);
+          case "--registries" -> registries = positive(a, v);
           case "--clients" -> clients = positive(a, v);
           case "--interval-ms" -> interval = positive(a, v);
           case "--seconds" -> seconds = positive(a, v);
@@ -163,7 +168,7 @@ final class IngestBench {
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
-      return new Options(jar, events, warmupEvents, envelopes, senders, clients, interval, seconds, warmupSeconds,
+      return new Options(jar, events, warmupEvents, envelopes, senders, registries, clients, interval, seconds, warmupSeconds,
           latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm);
     }
 
@@ -210,6 +215,8 @@ final class IngestBench {
   private GcLog gc;
   private String adminKey;
   private String registryId;
+  /** Every registry; the first is {@link #registryId}, whose trigger the phases reconfigure. */
+  private final List<String> registryIds = new ArrayList<>();
   private String gatewayId;
   private String serviceAccountId;
   private String triggerId;
@@ -373,7 +380,10 @@ final class IngestBench {
   private void setUp() throws Exception {
     String cloud = create("/resource-manager/v1/clouds", "{\"name\":\"bench\"}");
     String folder = create("/resource-manager/v1/folders", "{\"cloudId\":\"" + cloud + "\",\"name\":\"bench\"}");
-    registryId = create("/container-registry/v1/registries", "{\"folderId\":\"" + folder + "\",\"name\":\"bench\"}");
+    for (int k = 0; k < options.registries(); k++) {
+      registryIds.add(create("/container-registry/v1/registries", "{\"folderId\":\"" + folder + "\",\"name\":\"bench" + k + "\"}"));
+    }
+    registryId = registryIds.get(0);
     gatewayId = create("/apigateways/v1/apigateways", "{\"folderId\":\"" + folder
         + "\",\"name\":\"bench\",\"websocketPaths\":[\"" + LATENCY_PATH + "\",\"" + BULK_PATH + "\"]}");
     serviceAccountId = create("/iam/v1/serviceAccounts", "{\"folderId\":\"" + folder + "\",\"name\":\"broadcaster\"}");
@@ -381,19 +391,29 @@ final class IngestBench {
         "{\"accessBindingDeltas\":[{\"action\":\"ADD\",\"accessBinding\":{\"roleId\":\"api-gateway.websocketBroadcaster\","
             + "\"subject\":{\"id\":\"" + serviceAccountId + "\",\"type\":\"serviceAccount\"}}}]}");
     // The image exists before the trigger does: every event after is a CreateImageTag alone.
-    HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null)))),
-        HttpResponse.BodyHandlers.ofString());
-    if (seeded.statusCode() != 202) {
-      throw new IllegalStateException("the seed notification got " + seeded.statusCode() + ": " + seeded.body());
+    for (String registry : registryIds) {
+      HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null))), registry),
+          HttpResponse.BodyHandlers.ofString());
+      if (seeded.statusCode() != 202) {
+        throw new IllegalStateException("the seed notification got " + seeded.statusCode() + ": " + seeded.body());
+      }
     }
     rule = rule(100, BULK_PATH);
     triggerId = create("/triggers/v1/triggers", "{\"folderId\":\"" + folder + "\",\"name\":\"bench\",\"rule\":" + rule + "}");
+    for (int k = 1; k < registryIds.size(); k++) {
+      create("/triggers/v1/triggers", "{\"folderId\":\"" + folder + "\",\"name\":\"bench" + k + "\",\"rule\":"
+          + rule(registryIds.get(k), 100, BULK_PATH) + "}");
+    }
     URI base = URI.create(node.gatewayBase() + "/gateways/" + gatewayId);
     bulk = Group.connect(wsHttp, URI.create(base + BULK_PATH), 1);
     latency = Group.connect(wsHttp, URI.create(base + LATENCY_PATH), options.clients());
   }
 
   private String rule(int size, String path) {
+    return rule(registryId, size, path);
+  }
+
+  private String rule(String registryId, int size, String path) {
     return "{\"containerRegistry\":{\"eventType\":[\"CONTAINER_REGISTRY_EVENT_TYPE_CREATE_IMAGE_TAG\"],"
         + "\"registryId\":\"" + registryId + "\",\"batchSettings\":{\"size\":\"" + size + "\",\"cutoff\":\"1s\"},"
         + "\"gatewayWebsocketBroadcast\":{\"gatewayId\":\"" + gatewayId + "\",\"path\":\"" + path
@@ -465,6 +485,10 @@ final class IngestBench {
   // ---- notifications ----
 
   private HttpRequest notification(byte[] body) {
+    return notification(body, registryId);
+  }
+
+  private HttpRequest notification(byte[] body, String registryId) {
     return HttpRequest.newBuilder(URI.create(node.httpBase() + "/container-registry/v1/registries/" + registryId + "/notifications"))
         .header("Authorization", "Bearer " + adminKey)
         .header("Content-Type", DIST)
@@ -509,7 +533,7 @@ final class IngestBench {
       for (int j = 0; j < envelope; j++) {
         list.add(event("e" + (base + (long) i * envelope + j), at));
       }
-      bodies.add(notification(envelope(list)));
+      bodies.add(notification(envelope(list), registryIds.get(i % registryIds.size())));
     }
     Round r = new Round(base, events, bulk.size(), false);
     bulk.current = r;
@@ -875,8 +899,8 @@ final class IngestBench {
         System.getProperty("java.vm.name"), System.getProperty("java.version"));
     System.out.printf(Locale.ROOT, "machine: CPUs %s online, load average %.2f at the start (anything else running shares these cores)%n",
         GatewayBench.cpusOnline(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    System.out.printf(Locale.ROOT, "throughput: %d events/run, envelopes of %s event(s), %d notifications in flight;%n",
-        options.events(), options.envelopes(), options.senders());
+    System.out.printf(Locale.ROOT, "throughput: %d events/run, envelopes of %s event(s), %d notifications in flight, over %d registr%s;%n",
+        options.events(), options.envelopes(), options.senders(), options.registries(), options.registries() == 1 ? "y" : "ies (round robin)");
     System.out.println("  each event a manifest push of one image under a new tag (one CreateImageTag); the trigger takes");
     System.out.println("  CREATE_IMAGE_TAG only, batches of 100 (cutoff 1s), to 1 client on " + BULK_PATH);
     System.out.printf(Locale.ROOT, "latency: batch size 1, %d clients on %s, one event (one notification) every %d ms for %d s%n",

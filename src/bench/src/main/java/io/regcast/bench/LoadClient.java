@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -11,42 +12,76 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 
 /**
- * The load client of {@code gateway}, run as its own JVM: plain NIO, one selector thread holding
- * every connection. It does the HTTP upgrade by hand, parses the server's (unmasked) frames as they
- * stream in without copying payloads, and checks the sequence number at the start of each message:
- * missing, duplicate and out-of-order messages are counted per connection.
+ * The load client, run as its own JVM and shared by every benchmark and every server under test:
+ * plain NIO, one selector thread holding every connection of this process (≥ 18 000 fit under the
+ * 20 000 open files a process may have here; larger loads use several processes). Connections are
+ * spread over source addresses 127.0.0.1…127.0.0.K, so that one server port never runs out of
+ * ephemeral ports. It does the HTTP upgrade by hand and parses the server's (unmasked) frames as
+ * they stream in, keeping only a payload's first bytes.
  *
- * <p>Driven over stdin by the server JVM, one command a line; it answers on stdout:
+ * <p>Every message carries a tag {@code "tag":"e<seq>-<micros>"} somewhere in its payload (see
+ * {@link Tag}): the publisher's sequence number and the time it sent the publish request
+ * ({@code System.nanoTime() / 1000}: CLOCK_MONOTONIC on Linux, one clock for every process of the
+ * machine). Per connection the client counts delivered, missing, duplicate and out-of-order
+ * messages (a gap is missing until the message arrives late: then it is out of order; anything
+ * else below the next expected number is a duplicate), and records each delivery's latency (now −
+ * sent) in an HdrHistogram.
+ *
+ * <p>It can also publish ({@link Publisher}): a request template from a file, sent over a few
+ * keep-alive HTTP/1.1 connections at a fixed rate or as a burst; the tag goes into the request
+ * (for regcast: an ingest request whose event tag ends up in the message).
+ *
+ * <p>Driven over stdin, one command a line; it answers on stdout:
  *
  * <pre>
- * (start)        → ready &lt;cpus allowed&gt; &lt;available processors&gt;
- * open           → opened &lt;ok&gt; &lt;failed&gt; &lt;wall ns&gt; &lt;cpu ns&gt;
- * bcast M STEP   → armed (the server publishes only after it), then progress K … (K = messages
- *                  every connection has received or lost; every STEP
- *                  and at M), then done &lt;frames&gt; &lt;bytes&gt; &lt;missing&gt; &lt;late&gt;
- *                  &lt;unexpected&gt; &lt;wall ns&gt; &lt;cpu ns&gt; (late: a duplicate or out of order)
- * close          → closed &lt;n&gt; &lt;wall ns&gt; (a close handshake 1000 on every connection)
- * quit           → bye, and the JVM exits
+ * (start)                    → ready &lt;cpus allowed&gt; &lt;available processors&gt;
+ * open                       → opened &lt;ok&gt; &lt;failed&gt; &lt;wall ns&gt; &lt;cpu ns&gt;
+ * bcast M STEP               → (the server publishes seq 0..M-1 after "armed") armed, progress K …
+ *                              (K = messages every connection has received or lost; every STEP and
+ *                              at M), then done …
+ * publish BASE M RATE K      → publishes seq BASE..BASE+M-1 (RATE per second, 0 = a burst with K
+ *                              requests in flight), receives them; then done …
+ * receive BASE M             → receives seq BASE..BASE+M-1 published by another process; done …
+ *                              (what has not arrived 10 s after the last frame is missing)
+ * receive-batches BASE M QMS → receives batches published by another process; done once no
+ *                              frame arrived for QMS ms after the first
+ * batches BASE M RATE K QMS  → publishes like publish; the server batches them: each message's
+ *                              first tag counts; done once no frame arrived for QMS ms after the
+ *                              last answer
+ * done &lt;frames&gt; &lt;bytes&gt; &lt;missing&gt; &lt;duplicates&gt; &lt;out-of-order&gt; &lt;unexpected&gt; &lt;wall ns&gt;
+ *      &lt;cpu ns&gt; &lt;publish failures&gt; &lt;latency histogram&gt; &lt;publish histogram&gt; &lt;payload bytes&gt;
+ *      &lt;distinct messages&gt; (histograms: HdrHistogram, µs, compressed, Base64; "-" if empty)
+ * close                      → closed &lt;n&gt; &lt;wall ns&gt; (a close handshake 1000 on every connection)
+ * quit                       → bye, and the JVM exits
  * </pre>
  */
 final class LoadClient {
   static final String COMMAND = "gateway-client";
-  /** A message starts with {@code {"seq":NNNNNNNNNN,}: ten decimal digits at offset 7. */
-  static final int SEQ_OFFSET = 7;
-  static final int SEQ_DIGITS = 10;
-  private static final int PREFIX = SEQ_OFFSET + SEQ_DIGITS;
   private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  /** At most this many payload bytes are kept per frame (the tag must lie within). */
+  private static final int KEEP_MAX = 4096;
+  /** Beyond the farthest tag end seen so far, this many bytes are kept. */
+  private static final int KEEP_SLACK = 64;
+  static final long MAX_LATENCY_MICROS = TimeUnit.MINUTES.toMicros(10);
+  /** After the last publish was answered, no frame for this long: the rest is missing. */
+  private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("regcast.bench.settleSeconds", 10));
 
   private static final int CONNECTING = 0;
   private static final int HANDSHAKING = 1;
@@ -54,15 +89,59 @@ final class LoadClient {
   private static final int CLOSING = 3;
   private static final int CLOSED = 4;
 
+  private static final int IDLE = 0;
+  /** Every message of [base, base + messages) is expected once per connection. */
+  private static final int SEQUENCE = 1;
+  /** Messages are batches: each carries its first event's tag; done after a quiet period. */
+  private static final int BATCHES = 2;
+
+  /** Options of the client process. */
+  record Options(String host, int port, String path, int clients, int concurrency, int sources, Path publishSpec) {
+    static Options parse(String[] args) {
+      String host = "127.0.0.1";
+      int port = 0;
+      String path = "/";
+      int clients = 1000;
+      int concurrency = 200;
+      int sources = 1;
+      Path spec = null;
+      for (int i = 0; i + 1 < args.length; i += 2) {
+        String v = args[i + 1];
+        switch (args[i]) {
+          case "--host" -> host = v;
+          case "--port" -> port = Integer.parseInt(v);
+          case "--path" -> path = v;
+          case "--clients" -> clients = Integer.parseInt(v);
+          case "--concurrency" -> concurrency = Integer.parseInt(v);
+          case "--sources" -> sources = Math.max(1, Integer.parseInt(v));
+          case "--publish-spec" -> spec = Path.of(v);
+          default -> throw new IllegalArgumentException("unknown client option " + args[i]);
+        }
+      }
+      return new Options(host, port, path, clients, concurrency, sources, spec);
+    }
+
+    List<String> args() {
+      List<String> a = new ArrayList<>(List.of("--host", host, "--port", Integer.toString(port), "--path", path,
+          "--clients", Integer.toString(clients), "--concurrency", Integer.toString(concurrency),
+          "--sources", Integer.toString(sources)));
+      if (publishSpec != null) {
+        a.addAll(List.of("--publish-spec", publishSpec.toString()));
+      }
+      return a;
+    }
+  }
+
+  private final Options options;
   private final InetSocketAddress address;
-  private final int clients;
-  private final int concurrency;
+  private final InetAddress[] sources;
   private final Selector selector;
   private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(256 * 1024);
   private final LinkedBlockingQueue<String> commands = new LinkedBlockingQueue<>();
   private final PrintStream out = System.out;
   private final String acceptExpected;
   private final byte[] request;
+  private final Publisher publisher;
 
   private final List<Conn> conns = new ArrayList<>();
   private boolean running = true;
@@ -76,29 +155,42 @@ final class LoadClient {
   private long phaseStart;
   private long phaseCpuStart;
 
-  // broadcast phase
-  private boolean broadcasting;
+  // receive phase
+  private int mode = IDLE;
+  private long base;
   private int messages;
   private int step;
-  /** counts[s]: connections that have received (or definitely lost) message s. */
+  /** counts[s - base]: connections that have received (or definitely lost) message s. */
   private int[] counts = new int[0];
   private int members;
   private int low;
   private int lastReported;
   private long frames;
   private long bytes;
+  private long payloadBytes;
   private long missing;
-  /** Below what the connection expected: a duplicate, or one that arrives after its gap was counted. */
-  private long late;
+  private long duplicates;
+  private long outOfOrder;
   private long unexpected;
+  private final Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
+  private int keep = KEEP_MAX;
+  private int farthestTagEnd;
+  /** Batches: connections per first sequence number seen. */
+  private final Map<Long, int[]> batchFirsts = new HashMap<>();
+  private long lastFrameAt;
+  private int quietMillis;
+  private volatile boolean publishing;
 
   // close phase
   private boolean closing;
 
-  private LoadClient(String host, int port, String path, int clients, int concurrency) throws IOException {
-    this.address = new InetSocketAddress(host, port);
-    this.clients = clients;
-    this.concurrency = concurrency;
+  private LoadClient(Options options) throws IOException {
+    this.options = options;
+    this.address = new InetSocketAddress(options.host(), options.port());
+    this.sources = new InetAddress[options.sources()];
+    for (int i = 0; i < sources.length; i++) {
+      sources[i] = InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) (1 + i)});
+    }
     this.selector = Selector.open();
     // One key for every connection (the server cannot tell): the client's CPU goes to the
     // measurement, not to SHA-1. The answer is still checked on each connection.
@@ -111,20 +203,19 @@ final class LoadClient {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    request = ("GET " + path + " HTTP/1.1\r\n"
-        + "Host: " + host + ":" + port + "\r\n"
+    request = ("GET " + options.path() + " HTTP/1.1\r\n"
+        + "Host: " + options.host() + ":" + options.port() + "\r\n"
         + "Upgrade: websocket\r\n"
         + "Connection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + key + "\r\n"
         + "Sec-WebSocket-Version: 13\r\n"
         + "User-Agent: regcast-bench\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    publisher = options.publishSpec() == null ? null : Publisher.fromSpec(options.publishSpec(), () -> selector.wakeup());
   }
 
-  /** {@code gateway-client HOST PORT PATH CLIENTS CONCURRENCY} */
+  /** {@code gateway-client --host H --port P --path PATH --clients N --concurrency C [--sources K] [--publish-spec FILE]} */
   static void main(String[] args) throws IOException {
-    LoadClient client =
-        new LoadClient(args[0], Integer.parseInt(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
-    client.run();
+    new LoadClient(Options.parse(args)).run();
     System.exit(0);
   }
 
@@ -134,7 +225,11 @@ final class LoadClient {
     stdin.start();
     report("ready " + GatewayBench.cpusAllowed() + " " + Runtime.getRuntime().availableProcessors());
     while (running) {
-      selector.select(this::onReady);
+      if (mode != IDLE) {
+        selector.select(this::onReady, 50);
+      } else {
+        selector.select(this::onReady);
+      }
       for (String command; (command = commands.poll()) != null; ) {
         handle(command);
       }
@@ -156,20 +251,46 @@ final class LoadClient {
   }
 
   private void report(String line) {
-    out.println(line);
-    out.flush();
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
   }
 
   private void handle(String command) throws IOException {
-    String[] words = command.trim().split(" ");
-    switch (words[0]) {
+    String[] w = command.trim().split(" ");
+    switch (w[0]) {
       case "open" -> startOpen();
-      case "bcast" -> startBroadcast(Integer.parseInt(words[1]), Integer.parseInt(words[2]));
+      case "bcast" -> startReceive(SEQUENCE, 0, Integer.parseInt(w[1]), Integer.parseInt(w[2]));
+      case "receive" -> startReceive(SEQUENCE, Long.parseLong(w[1]), Integer.parseInt(w[2]), Integer.MAX_VALUE);
+      case "receive-batches" -> {
+        quietMillis = Integer.parseInt(w[3]);
+        startReceive(BATCHES, Long.parseLong(w[1]), Integer.parseInt(w[2]), Integer.MAX_VALUE);
+      }
+      case "publish", "batches" -> {
+        if (publisher == null) {
+          report("error no --publish-spec: cannot publish");
+          return;
+        }
+        boolean batches = w[0].equals("batches");
+        long from = Long.parseLong(w[1]);
+        int m = Integer.parseInt(w[2]);
+        quietMillis = batches ? Integer.parseInt(w[5]) : 0;
+        startReceive(batches ? BATCHES : SEQUENCE, from, m, Integer.MAX_VALUE);
+        publishing = true;
+        publisher.start(from, m, Double.parseDouble(w[3]), Integer.parseInt(w[4]), () -> {
+          publishing = false;
+          selector.wakeup();
+        });
+      }
       case "close" -> startClose();
       case "stats" -> report("error stats " + stats());
       case "quit" -> {
         for (Conn c : conns) {
           c.ch.close();
+        }
+        if (publisher != null) {
+          publisher.close();
         }
         running = false;
         report("bye");
@@ -200,10 +321,15 @@ final class LoadClient {
     failed = 0;
     markPhase();
     launchMore();
+    if (options.clients() == 0) {
+      opening = false;
+      report("opened 0 0 " + phaseTimes());
+    }
   }
 
   private void launchMore() throws IOException {
-    while (opening && inFlight < concurrency && launched < clients) {
+    while (opening && inFlight < options.concurrency() && launched < options.clients()) {
+      InetAddress source = sources[launched % sources.length];
       launched++;
       inFlight++;
       SocketChannel ch = SocketChannel.open();
@@ -212,6 +338,9 @@ final class LoadClient {
       Conn c = new Conn(ch);
       conns.add(c);
       try {
+        if (sources.length > 1) {
+          ch.bind(new InetSocketAddress(source, 0));
+        }
         if (ch.connect(address)) {
           c.key = ch.register(selector, 0, c);
           connected(c);
@@ -239,7 +368,7 @@ final class LoadClient {
       failed++;
     }
     launchMore();
-    if (opened + failed == clients) {
+    if (opening && opened + failed == options.clients()) {
       opening = false;
       report("opened " + opened + " " + failed + " " + phaseTimes());
     }
@@ -253,19 +382,45 @@ final class LoadClient {
       report("error handshake failed: " + e.getMessage());
       handshakeDone(c, false);
     } else if (was == OPEN) {
+      report("error connection lost: " + e.getMessage());
       lost(c);
     }
   }
 
   /** The connection ended while open: every message it has not received is missing. */
   private void lost(Conn c) {
-    if (broadcasting) {
-      for (int s = (int) Math.min(c.expected, messages); s < messages; s++) {
-        counts[s]++;
+    if (mode == SEQUENCE) {
+      long end = base + messages;
+      for (int g = 0; c.gaps != null && g < c.gapCount; g++) {
+        for (long s = c.gaps[g * 2]; s < c.gaps[g * 2 + 1]; s++) {
+          counts[(int) (s - base)]++;
+          missing++;
+        }
       }
-      missing += Math.max(0, messages - c.expected);
-      c.expected = messages;
+      c.gaps = null;
+      for (long s = Math.max(c.expected, base); s < end; s++) {
+        counts[(int) (s - base)]++;
+        missing++;
+      }
+      c.expected = end;
+    } else if (mode == BATCHES) {
+      members--;
     }
+  }
+
+  /** What the open connections have not received (their gaps and everything after their last). */
+  private long stillMissing() {
+    long sum = 0;
+    for (Conn c : conns) {
+      if (c.state != OPEN) {
+        continue;
+      }
+      for (int g = 0; c.gaps != null && g < c.gapCount; g++) {
+        sum += c.gaps[g * 2 + 1] - c.gaps[g * 2];
+      }
+      sum += Math.max(0, base + messages - c.expected);
+    }
+    return sum;
   }
 
   private void onHandshakeBytes(Conn c, ByteBuffer data) throws IOException {
@@ -300,86 +455,144 @@ final class LoadClient {
     }
   }
 
-  // ---- broadcast ----
+  // ---- receive ----
 
-  private void startBroadcast(int messages, int step) {
+  private void startReceive(int mode, long base, int messages, int step) {
+    this.mode = mode;
+    this.base = base;
     this.messages = messages;
     this.step = Math.max(1, step);
-    counts = new int[messages];
+    counts = new int[mode == SEQUENCE ? messages : 0];
+    batchFirsts.clear();
     members = 0;
     for (Conn c : conns) {
-      c.expected = 0;
+      c.expected = base;
+      c.gaps = null;
       if (c.state == OPEN) {
         members++;
-      }
-    }
-    for (Conn c : conns) {
-      if (c.state != OPEN) {
-        c.expected = messages;
+      } else {
+        c.expected = base + messages;
       }
     }
     low = 0;
     lastReported = 0;
-    frames = bytes = missing = late = unexpected = 0;
-    broadcasting = true;
+    frames = bytes = payloadBytes = missing = duplicates = outOfOrder = unexpected = 0;
+    latency.reset();
+    if (publisher != null) {
+      publisher.reset();
+    }
+    lastFrameAt = System.nanoTime();
     markPhase();
     // Only now may the server publish: a frame read before this point would not be counted.
     report("armed");
   }
 
   private void onMessage(Conn c) {
-    if (!broadcasting || c.prefixLength < PREFIX) {
+    payloadBytes += c.payloadLength;
+    int at = Tag.find(c.prefix, c.prefixLength);
+    if (mode == IDLE || at < 0) {
+      if (at < 0 && c.prefixLength < c.payloadLength && c.prefixLength < KEEP_MAX) {
+        keep = KEEP_MAX; // the tag lay beyond what was kept: keep more from now on
+      }
       unexpected++;
       return;
     }
-    long seq = 0;
-    for (int i = SEQ_OFFSET; i < PREFIX; i++) {
-      int d = c.prefix[i] - '0';
-      if (d < 0 || d > 9) {
-        unexpected++;
-        return;
-      }
-      seq = seq * 10 + d;
+    long seq = Tag.seq(c.prefix, at);
+    long sentMicros = Tag.micros(c.prefix, at);
+    int end = Tag.end(c.prefix, at, c.prefixLength);
+    if (end > farthestTagEnd) {
+      farthestTagEnd = end;
     }
-    if (seq >= messages) {
+    keep = Math.min(KEEP_MAX, farthestTagEnd + KEEP_SLACK);
+    if (seq < base || seq >= base + messages) {
       unexpected++;
       return;
     }
     frames++;
+    lastFrameAt = System.nanoTime();
+    if (sentMicros >= 0) {
+      latency.recordValue(Math.max(0, Math.min(MAX_LATENCY_MICROS, lastFrameAt / 1000 - sentMicros)));
+    }
+    if (mode == BATCHES) {
+      // Batches skip numbers (a batch of 100 events carries its first one's): the skipped ones are
+      // remembered as gaps only to tell a late batch (out of order) from a duplicate.
+      if (seq >= c.expected) {
+        if (seq > c.expected) {
+          c.addGap(c.expected, seq);
+        }
+        c.expected = seq + 1;
+        batchFirsts.computeIfAbsent(seq, k -> new int[1])[0]++;
+      } else if (c.fillGap(seq)) {
+        outOfOrder++;
+        batchFirsts.computeIfAbsent(seq, k -> new int[1])[0]++;
+      } else {
+        duplicates++;
+      }
+      return;
+    }
     if (seq == c.expected) {
-      counts[(int) seq]++;
+      counts[(int) (seq - base)]++;
       c.expected++;
     } else if (seq > c.expected) {
-      missing += seq - c.expected;
-      for (long s = c.expected; s <= seq; s++) {
-        counts[(int) s]++;
-      }
+      // The ones skipped are missing unless they come later (out of order): publishes in flight
+      // together have no order. counts[] holds receipts only.
+      counts[(int) (seq - base)]++;
+      c.addGap(c.expected, seq);
       c.expected = seq + 1;
+    } else if (c.fillGap(seq)) {
+      counts[(int) (seq - base)]++;
+      outOfOrder++;
     } else {
-      late++;
+      duplicates++;
     }
   }
 
   private void afterSelect() {
-    if (!broadcasting) {
-      return;
-    }
-    while (low < messages && counts[low] >= members) {
-      low++;
-    }
-    if (low > lastReported && (low - lastReported >= step || low == messages)) {
-      lastReported = low;
-      report("progress " + low);
-    }
-    if (low == messages) {
-      broadcasting = false;
-      for (Conn c : conns) {
-        if (c.expected < messages) {
-          missing += messages - c.expected;
-        }
+    for (Long s; publisher != null && (s = publisher.failedSeqs.poll()) != null; ) {
+      // A publish the server refused: no connection will get it.
+      if (mode == SEQUENCE && s >= base && s < base + messages) {
+        counts[(int) (s - base)] = Integer.MAX_VALUE / 2;
       }
-      report("done " + frames + " " + bytes + " " + missing + " " + late + " " + unexpected + " " + phaseTimes());
     }
+    if (mode == SEQUENCE) {
+      while (low < messages && counts[low] >= members) {
+        low++;
+      }
+      if (low > lastReported && (low - lastReported >= step || low == messages)) {
+        lastReported = low;
+        report("progress " + low);
+      }
+      if (low == messages && !publishing) {
+        finish(messages);
+      } else if (!publishing && System.nanoTime() - Math.max(lastFrameAt, publishedAt()) > SETTLE_NANOS
+          && (publisher == null || publisher.finishedAt() > 0)) {
+        // Published, and nothing arrived for a while: what has not arrived by now is missing.
+        missing += stillMissing();
+        finish(messages);
+      }
+    } else if (mode == BATCHES && !publishing && (publisher != null ? publisher.finishedAt() > 0 : frames > 0)) {
+      long now = System.nanoTime();
+      if (now - Math.max(lastFrameAt, publishedAt()) > TimeUnit.MILLISECONDS.toNanos(quietMillis)) {
+        for (int[] n : batchFirsts.values()) {
+          missing += Math.max(0, members - n[0]);
+        }
+        finish(batchFirsts.size());
+      }
+    }
+  }
+
+  /** When this process's publisher finished (0 if it has none: another process publishes). */
+  private long publishedAt() {
+    return publisher == null ? 0 : publisher.finishedAt();
+  }
+
+  private void finish(int distinct) {
+    mode = IDLE;
+    String pubHistogram = publisher == null ? "-" : Histograms.encode(publisher.answers());
+    long pubFailures = publisher == null ? 0 : publisher.failures();
+    report("done " + frames + " " + bytes + " " + missing + " " + duplicates + " " + outOfOrder + " " + unexpected + " "
+        + phaseTimes() + " " + pubFailures + " " + Histograms.encode(latency) + " " + pubHistogram + " " + payloadBytes
+        + " " + distinct);
   }
 
   /** For a stalled round: where the connections are. */
@@ -402,9 +615,10 @@ final class LoadClient {
       }
     }
     return "connections " + conns.size() + " states(connecting,handshaking,open,closing,closed) "
-        + Arrays.toString(states) + " members " + members + " low " + low + " of " + messages
-        + " next expected min " + minExpected + " (" + atMin + " connections) max " + maxExpected
-        + " frames " + frames + " missing " + missing + " late " + late + " unexpected " + unexpected;
+        + Arrays.toString(states) + " members " + members + " low " + low + " of " + messages + " (base " + base
+        + ") next expected min " + minExpected + " (" + atMin + " connections) max " + maxExpected
+        + " frames " + frames + " missing " + (missing + stillMissing()) + " duplicates " + duplicates + " out-of-order " + outOfOrder
+        + " unexpected " + unexpected + (publisher == null ? "" : " publisher " + publisher.status());
   }
 
   // ---- close ----
@@ -445,9 +659,12 @@ final class LoadClient {
     send(c, frame);
   }
 
-  /** An empty masked pong (the server's pings are empty). */
+  /** A masked pong echoing the ping's payload (up to 125 bytes, kept in the prefix). */
   private void sendPong(Conn c) throws IOException {
-    send(c, ByteBuffer.wrap(new byte[] {(byte) 0x8A, (byte) 0x80, 0, 0, 0, 0}));
+    int n = (int) Math.min(c.payloadLength, c.prefixLength);
+    ByteBuffer frame = ByteBuffer.allocate(6 + n);
+    frame.put((byte) 0x8A).put((byte) (0x80 | n)).put(new byte[4]).put(c.prefix, 0, n).flip();
+    send(c, frame);
   }
 
   // ---- I/O ----
@@ -509,6 +726,7 @@ final class LoadClient {
         c.state = CLOSED;
         c.ch.close();
         if (was == OPEN) {
+          report("error connection closed by the server");
           lost(c);
         } else if (was == HANDSHAKING) {
           report("error handshake failed: connection closed");
@@ -532,7 +750,7 @@ final class LoadClient {
     }
   }
 
-  /** Streams through frames: headers byte by byte, the first bytes of a payload kept, the rest skipped. */
+  /** Streams through frames: headers byte by byte, a payload's first bytes kept, the rest skipped. */
   private void onFrameBytes(Conn c, ByteBuffer b) throws IOException {
     while (b.hasRemaining()) {
       if (!c.inPayload) {
@@ -558,20 +776,25 @@ final class LoadClient {
         }
         c.opcode = c.header[0] & 0x0F;
         if ((c.header[0] & 0x80) == 0 || c.opcode == 0) {
-          unexpected++; // the gateway sends every message as one final frame
+          unexpected++; // every server here sends each message as one final frame
         }
         c.headerLength = 0;
         c.payloadLeft = length;
+        c.payloadLength = length;
         c.prefixLength = 0;
+        c.keepNow = c.opcode >= 0x8 ? 125 : keep;
+        if (c.prefix.length < c.keepNow) {
+          c.prefix = new byte[c.keepNow];
+        }
         c.inPayload = true;
       } else {
         int n = (int) Math.min(b.remaining(), c.payloadLeft);
-        int keep = Math.min(n, PREFIX - c.prefixLength);
-        if (keep > 0) {
-          b.get(c.prefix, c.prefixLength, keep);
-          c.prefixLength += keep;
+        int k = Math.min(n, c.keepNow - c.prefixLength);
+        if (k > 0) {
+          b.get(c.prefix, c.prefixLength, k);
+          c.prefixLength += k;
         }
-        b.position(b.position() + n - keep);
+        b.position(b.position() + n - Math.max(0, k));
         c.payloadLeft -= n;
       }
       if (c.inPayload && c.payloadLeft == 0) {
@@ -617,12 +840,50 @@ final class LoadClient {
     boolean inPayload;
     int opcode;
     long payloadLeft;
-    final byte[] prefix = new byte[PREFIX];
+    long payloadLength;
+    byte[] prefix = new byte[128];
     int prefixLength;
+    int keepNow;
     long expected;
+    /** Missing ranges [from, to) of this connection, in pairs; null while there are none. */
+    long[] gaps;
+    int gapCount;
 
     Conn(SocketChannel ch) {
       this.ch = ch;
+    }
+
+    void addGap(long from, long to) {
+      if (gaps == null) {
+        gaps = new long[8];
+        gapCount = 0;
+      }
+      if (gapCount * 2 + 2 > gaps.length) {
+        gaps = Arrays.copyOf(gaps, gaps.length * 2);
+      }
+      gaps[gapCount * 2] = from;
+      gaps[gapCount * 2 + 1] = to;
+      gapCount++;
+    }
+
+    /** True if seq was missing (it arrived out of order): it is no longer. */
+    boolean fillGap(long seq) {
+      for (int i = 0; gaps != null && i < gapCount; i++) {
+        long from = gaps[i * 2];
+        long to = gaps[i * 2 + 1];
+        if (seq >= from && seq < to) {
+          if (seq == from) {
+            gaps[i * 2] = from + 1;
+          } else if (seq == to - 1) {
+            gaps[i * 2 + 1] = to - 1;
+          } else {
+            gaps[i * 2 + 1] = seq;
+            addGap(seq + 1, to);
+          }
+          return true;
+        }
+      }
+      return false;
     }
   }
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command for the side-by-side benchmark (src/bench/README.md): installs the peers if they are
+# missing (Debian: nginx-light + libnginx-mod-nchan via apt; npm ws from peers/node's lock file),
+# builds the jars if they are missing, then runs
+#   java -jar src/bench/target/regcast-bench.jar compare "$@"
+# and the single-node ingest benchmark (scenario 5): durable accepted events/s into one registry,
+# then spread over 10 registries:
+#   java -jar src/bench/target/regcast-bench.jar ingest
+#   java -jar src/bench/target/regcast-bench.jar ingest --registries 10
+# Set SKIP_INGEST=1 to run compare alone. Arguments go to compare (e.g. --quick, --out FILE).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] || missing+=(libnginx-mod-nchan)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+if ((${#missing[@]})); then
+  echo "apt: installing ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+fi
+[ -d src/bench/peers/node/node_modules/ws ] ||
+  npm ci --prefix src/bench/peers/node --no-audit --no-fund --loglevel=error
+
+if [ ! -f engine/target/regcast.jar ] || [ ! -f src/bench/target/regcast-bench.jar ]; then
+  mvn -B -q -DskipTests package
+fi
+
+echo "git $(git rev-parse HEAD 2>/dev/null || echo '?'), $(uptime)"
+status=0
+java -jar src/bench/target/regcast-bench.jar compare "$@" || status=$?
+if [ "${SKIP_INGEST:-0}" != 1 ]; then
+  java -jar src/bench/target/regcast-bench.jar ingest || status=$?
+  java -jar src/bench/target/regcast-bench.jar ingest --registries 10 || status=$?
+fi
+exit "$status"
