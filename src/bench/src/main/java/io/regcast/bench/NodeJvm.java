@@ -25,9 +25,12 @@ import java.util.regex.Pattern;
  * SIGTERM (the node's graceful shutdown), then kills it if it has not ended within 30 s.
  */
 final class NodeJvm implements AutoCloseable {
-  /** {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600 (data /tmp/x)}. */
+  /**
+   * {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600,
+   * management http://127.0.0.1:40601 (data /tmp/x)}.
+   */
   private static final Pattern READY =
-      Pattern.compile("regcast node ready in (\\d+) ms: (http://[^\\s,]+), gateway (ws://[^\\s,]+) \\(data ");
+      Pattern.compile("regcast node ready in (\\d+) ms: (http://[^\\s,]+), gateway (ws://[^\\s,]+)[, ].*\\(data ");
   private static final int TAIL = 40;
 
   private final Process process;
@@ -57,6 +60,7 @@ final class NodeJvm implements AutoCloseable {
     builder.environment().keySet().removeIf(k -> k.startsWith("REGCAST_"));
     builder.environment().put("REGCAST_HTTP_PORT", "0");
     builder.environment().put("REGCAST_GATEWAY_PORT", "0");
+    builder.environment().put("REGCAST_MANAGEMENT_PORT", "0");
     builder.environment().put("REGCAST_DATA_DIR", dataDir.toString());
     builder.environment().put("REGCAST_ADMIN_KEY", adminKey);
     NodeJvm node = new NodeJvm(builder.start(), logFile);
