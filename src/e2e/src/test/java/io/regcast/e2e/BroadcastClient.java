@@ -59,6 +59,46 @@ final class BroadcastClient implements AutoCloseable {
     }
   }
 
+  /** What starts a node (it may throw), for {@link #connectWhileStarting}. */
+  @FunctionalInterface
+  interface Start {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code start} (a node's launch) while, from the same moment, a client keeps trying to
+   * connect to {@code url} ({@link #connectRetrying}); the client once {@code start} has returned
+   * and the client is connected (within {@code wait} of that).
+   */
+  static BroadcastClient connectWhileStarting(String name, URI url, String userAgent, Start start, Duration wait)
+      throws Exception {
+    java.util.concurrent.ExecutorService reconnecting = java.util.concurrent.Executors.newSingleThreadExecutor(body -> {
+      Thread t = new Thread(body, "reconnect");
+      t.setDaemon(true);
+      return t;
+    });
+    java.util.concurrent.CompletableFuture<BroadcastClient> reconnect =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return connectRetrying(name, url, userAgent, NodeProcess.START_DEADLINE);
+              } catch (InterruptedException e) {
+                throw new IllegalStateException("reconnecting was interrupted", e);
+              }
+            },
+            reconnecting);
+    try {
+      start.run();
+      return reconnect.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception | Error e) {
+      reconnecting.shutdownNow();
+      reconnect.thenAccept(BroadcastClient::close);
+      throw e;
+    } finally {
+      reconnecting.shutdown();
+    }
+  }
+
   /**
    * Tries to connect every 25 ms until it works or {@code deadline} has passed — for a node that
    * is starting on a known port: attempts fail with "connection refused" until its gateway listens

@@ -20,10 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -341,29 +337,13 @@ class CrashRecoveryIT {
    * which it does a little before its ready line).
    */
   private static Restarted restartAndReconnect(NodeProcess node, URI url) throws Exception {
-    ExecutorService reconnecting = Executors.newSingleThreadExecutor(daemon("reconnect"));
-    CompletableFuture<BroadcastClient> reconnect =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return BroadcastClient.connectRetrying(
-                    "client of the restarted node", url, userAgent(), NodeProcess.START_DEADLINE);
-              } catch (InterruptedException e) {
-                throw new IllegalStateException("reconnecting was interrupted", e);
-              }
-            },
-            reconnecting);
-    try {
-      started(node);
-      long readyAt = System.nanoTime();
-      return new Restarted(reconnect.get(WAIT.toMillis(), TimeUnit.MILLISECONDS), readyAt);
-    } catch (Exception | Error e) {
-      reconnecting.shutdownNow();
-      reconnect.thenAccept(BroadcastClient::close);
-      throw e;
-    } finally {
-      reconnecting.shutdown();
-    }
+    long[] readyAt = new long[1];
+    BroadcastClient client = BroadcastClient.connectWhileStarting(
+        "client of the restarted node", url, userAgent(), () -> {
+          started(node);
+          readyAt[0] = System.nanoTime();
+        }, WAIT);
+    return new Restarted(client, readyAt[0]);
   }
 
   /** Reads messages until one holds the event numbered {@code event}; when it arrived. */
@@ -412,13 +392,5 @@ class CrashRecoveryIT {
 
   private static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
-  }
-
-  private static ThreadFactory daemon(String name) {
-    return body -> {
-      Thread thread = new Thread(body, name);
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

@@ -16,9 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -336,35 +333,9 @@ class RealRegistryWebhookRecoveryIT {
 
   /** Starts the node and, from its launch on, a client that connects as soon as the gateway serves it. */
   private static BroadcastClient restartAndReconnect(NodeProcess node, URI url) throws Exception {
-    ExecutorService reconnecting =
-        Executors.newSingleThreadExecutor(
-            body -> {
-              Thread t = new Thread(body, "reconnect");
-              t.setDaemon(true);
-              return t;
-            });
-    CompletableFuture<BroadcastClient> reconnect =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return BroadcastClient.connectRetrying(
-                    "client after the restart", url, userAgent(), NodeProcess.START_DEADLINE);
-              } catch (InterruptedException e) {
-                throw new IllegalStateException("reconnecting was interrupted", e);
-              }
-            },
-            reconnecting);
-    try {
-      node.start();
-      return reconnect.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception | Error e) {
-      reconnecting.shutdownNow();
-      reconnect.thenAccept(BroadcastClient::close);
-      throw e;
-    } finally {
-      reconnecting.shutdown();
-    }
+    return BroadcastClient.connectWhileStarting("client after the restart", url, userAgent(), node::start, WAIT);
   }
+
 
   /** [type without prefix, repository_name, tag, image_digest]. */
   private List<String> ev(String type, String tag, String digest) {
