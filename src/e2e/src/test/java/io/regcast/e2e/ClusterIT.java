@@ -367,10 +367,7 @@ class ClusterIT {
   }
 
   private static String created(JsonHttp.Response response) {
-    JsonNode op = response.ok();
-    String id = op.path("response").path("id").asText();
-    assertFalse(id.isEmpty(), op::toString);
-    return id;
+    return response.createdId();
   }
 
   /** A client on node {@code node}'s gateway, listed by the connections API when this returns. */

@@ -3,9 +3,7 @@ package io.regcast.e2e;
 import static io.regcast.e2e.DistributionEvents.digest;
 import static io.regcast.e2e.DistributionEvents.envelope;
 import static io.regcast.e2e.DistributionEvents.push;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -65,10 +63,7 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
   }
 
   private static String created(JsonHttp.Response response) {
-    JsonNode op = response.ok();
-    String id = op.path("response").path("id").asText();
-    assertFalse(id.isEmpty(), op::toString);
-    return id;
+    return response.createdId();
   }
 
   URI wsUrl(TestCluster cluster, int node) {

@@ -36,6 +36,15 @@ public final class JsonHttp {
       return expect(200);
     }
 
+    /** The id of the resource a create answered with (its Operation is done and names it). */
+    public String createdId() {
+      JsonNode op = ok();
+      org.junit.jupiter.api.Assertions.assertTrue(op.path("done").asBoolean(), op::toString);
+      String id = op.path("response").path("id").asText();
+      org.junit.jupiter.api.Assertions.assertFalse(id.isEmpty(), op::toString);
+      return id;
+    }
+
     /** The body, after asserting the call answered {@code expected}. */
     public JsonNode expect(int expected) {
       assertEquals(expected, status, () -> request + " answered " + status + ": " + body);

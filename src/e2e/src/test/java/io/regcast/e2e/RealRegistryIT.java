@@ -612,11 +612,7 @@ class RealRegistryIT {
   }
 
   private static String created(JsonHttp.Response response) {
-    JsonNode op = response.ok();
-    assertTrue(op.path("done").asBoolean(), op::toString);
-    String id = op.path("response").path("id").asText();
-    assertFalse(id.isEmpty(), op::toString);
-    return id;
+    return response.createdId();
   }
 
   private static String userAgent() {
