@@ -59,6 +59,7 @@ public record Settings(
       String user,
       String password,
       int maxConnections,
+      int writeParallelism,
       boolean createSchema) {
 
     public boolean isH2() {
@@ -98,6 +99,7 @@ public record Settings(
             c.getString("persistence.user"),
             c.getString("persistence.password"),
             (int) positive(c, "persistence.max-connections", c.getInt("persistence.max-connections")),
+            (int) positive(c, "persistence.write-parallelism", c.getInt("persistence.write-parallelism")),
             bool(c, "persistence.create-schema"));
     if (!persistence.isH2() && persistence.jdbcUrl().isBlank()) {
       throw invalid(c, "persistence.jdbc-url", "is required when database = postgres"
@@ -188,7 +190,14 @@ public record Settings(
     }
     // WRITE_DELAY=0: H2's default 500 ms delay loses acknowledged commits on kill -9.
     // DB_CLOSE_ON_EXIT=FALSE: H2's own exit hook would close the database under Pekko's shutdown.
-    return "jdbc:h2:file:" + dataDir.resolve("regcast") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+    // Every commit rewrites the B-tree pages it changed, so commits cost what those pages weigh:
+    // MAX_LENGTH_INPLACE_LOB=65536 keeps journal payloads (BLOBs of ~0.5-2 KB) in their row instead
+    // of H2's separate LOB maps (default: over 256 bytes), and PAGE_SIZE=4096 splits pages at 4 KB
+    // instead of 16 KB, so an append rewrites a quarter of the leaf. With write-parallelism 1 they
+    // took one node from ~1.1k to ~2.7k accepted events/s over ten registries, ~1.9k to ~2.7k into
+    // one (src/bench/RESULTS.md).
+    return "jdbc:h2:file:" + dataDir.resolve("regcast")
+        + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MAX_LENGTH_INPLACE_LOB=65536;PAGE_SIZE=4096";
   }
 
   /** Pekko settings derived from ours, layered over the loaded configuration. */
@@ -200,6 +209,7 @@ public record Settings(
     values.put(db + "db.url", jdbcUrl());
     values.put(db + "db.user", persistence.isH2() ? "" : persistence.user());
     values.put(db + "db.password", persistence.isH2() ? "" : persistence.password());
+    values.put("jdbc-journal.parallelism", persistence.writeParallelism());
     List<String> seeds = new ArrayList<>();
     for (String seed : cluster.seedNodes()) {
       seeds.add("pekko://" + Node.SYSTEM_NAME + "@" + seed);

@@ -28,7 +28,7 @@ class SettingsTest {
     assertEquals(8080, s.http().port());
     assertEquals(Path.of("data").toAbsolutePath(), s.dataDir());
     assertTrue(s.cluster().seedNodes().isEmpty());
-    assertTrue(s.jdbcUrl().endsWith("/data/regcast;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE"), s.jdbcUrl());
+    assertTrue(s.jdbcUrl().contains("/data/regcast;WRITE_DELAY=0;"), s.jdbcUrl());
     assertEquals(1024 * 1024, s.http().maxBodySize());
     assertTrue(s.metrics().jvm(), "JVM metrics on by default");
   }
@@ -44,7 +44,8 @@ class SettingsTest {
         new Object[] {Map.of("regcast.persistence.database", "postgres"), "regcast.persistence.jdbc-url"},
         new Object[] {Map.of("regcast.cluster.seed-nodes", java.util.List.of("nohostport")), "regcast.cluster.seed-nodes"},
         new Object[] {Map.of("regcast.api.default-page-size", 2000), "regcast.api.default-page-size"},
-        new Object[] {Map.of("regcast.metrics.jvm", "sometimes"), "regcast.metrics.jvm"});
+        new Object[] {Map.of("regcast.metrics.jvm", "sometimes"), "regcast.metrics.jvm"},
+        new Object[] {Map.of("regcast.persistence.write-parallelism", 0), "regcast.persistence.write-parallelism"});
   }
 
   @ParameterizedTest
@@ -65,6 +66,14 @@ class SettingsTest {
   void seedNodesMayBeACommaSeparatedString() {
     Settings s = settings(Map.of("regcast.cluster.seed-nodes", "10.0.0.1:25520, 10.0.0.2:25520"));
     assertEquals(java.util.List.of("10.0.0.1:25520", "10.0.0.2:25520"), s.cluster().seedNodes());
+  }
+
+  /** One journal write in flight per node, so that concurrent entities share commits. */
+  @Test
+  void journalWritesGoOneAtATimeByDefault() {
+    assertEquals(1, settings(Map.of()).pekkoOverrides().getInt("jdbc-journal.parallelism"));
+    assertEquals(4, settings(Map.of("regcast.persistence.write-parallelism", 4)).pekkoOverrides()
+        .getInt("jdbc-journal.parallelism"));
   }
 
   @Test
