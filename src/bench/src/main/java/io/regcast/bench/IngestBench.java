@@ -13,14 +13,12 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,7 +36,9 @@ import java.util.stream.Stream;
 
 /**
  * {@code ingest}: registry notifications in, WebSocket messages out, through a real node (the fat
- * jar, as its own JVM, pinned to its own core). Two figures (the issue's Step 3):
+ * jar, as its own JVM, pinned to its own core) or, with {@code --cluster N}, a local cluster of N
+ * nodes sharing PostgreSQL ({@link LocalCluster}, all of it pinned to the node core; the senders and
+ * clients spread over the nodes round robin). Two figures (the issue's Step 3):
  *
  * <ol>
  *   <li><b>accepted events/s</b> into one registry: C notifications in flight, each answered
@@ -75,8 +75,14 @@ final class IngestBench {
         --node-cpus LIST         taskset CPU list of the node JVM (0)
         --bench-cpus LIST        taskset CPU list of this benchmark's JVM: senders and clients (1)
         --no-pin                 run without taskset
-        --node-jvm-opts "..."    options of the node JVM (-Xms1g -Xmx1g)
+        --node-jvm-opts "..."    options of the node JVM (-Xms1g -Xmx1g; with --cluster, of each node:
+                                 -Xms512m -Xmx512m -XX:+UseSerialGC)
         --bench-jvm-opts "..."   options of the benchmark JVM (-Xms1g -Xmx1g)
+        --cluster N              instead of one node (H2), start N nodes sharing PostgreSQL with
+                                 cluster-config/local-cluster.sh start N (stopped at the end, always);
+                                 nodes and PostgreSQL pinned to --node-cpus; the senders send their
+                                 notifications to the nodes' ingest round robin, the clients connect to
+                                 the nodes' gateways round robin; node CPU% = every node + PostgreSQL
 
       The node runs as `taskset -c NODE_CPUS java NODE_JVM_OPTS -jar regcast.jar` on free ports and a
       temporary data directory (deleted at the end); the command re-executes itself under
@@ -114,7 +120,9 @@ final class IngestBench {
       String benchCpus,
       boolean pin,
       List<String> nodeJvmOpts,
-      List<String> benchJvmOpts) {
+      List<String> benchJvmOpts,
+      int cluster,
+      String commandLine) {
 
     static Options parse(String[] args) {
       Optional<Path> jar = Optional.empty();
@@ -136,6 +144,8 @@ final class IngestBench {
       boolean pin = true;
       List<String> nodeJvm = List.of("-Xms1g", "-Xmx1g");
       List<String> benchJvm = List.of("-Xms1g", "-Xmx1g");
+      int cluster = 0;
+      boolean nodeJvmGiven = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--no-pin")) {
@@ -163,13 +173,23 @@ final class IngestBench {
           case "--quiet-max-seconds" -> quietMax = Integer.parseInt(v);
           case "--node-cpus" -> nodeCpus = v;
           case "--bench-cpus" -> benchCpus = v;
-          case "--node-jvm-opts" -> nodeJvm = words(v);
+          case "--node-jvm-opts" -> {
+            nodeJvm = words(v);
+            nodeJvmGiven = true;
+          }
+          case "--cluster" -> cluster = positive(a, v);
           case "--bench-jvm-opts" -> benchJvm = words(v);
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
+      if (cluster > 0 && !nodeJvmGiven) {
+        // Three JVMs share the node core and the machine's memory: a smaller heap each; full JIT
+        // (local-cluster.sh's own default stops at C1 for a fast start, not what is measured here).
+        nodeJvm = List.of("-Xms512m", "-Xmx512m", "-XX:+UseSerialGC");
+      }
       return new Options(jar, events, warmupEvents, envelopes, senders, registries, clients, interval, seconds, warmupSeconds,
-          latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm);
+          latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm, cluster,
+          "ingest " + String.join(" ", args));
     }
 
     private static int positive(String name, String value) {
@@ -211,8 +231,8 @@ final class IngestBench {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final HttpClient wsHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String instanceId = UUID.randomUUID().toString();
-  private NodeJvm node;
-  private GcLog gc;
+  /** The node or the cluster: set-up through its first node, load over all of them. */
+  private RegcastNodes nodes;
   private String adminKey;
   private String registryId;
   /** Every registry; the first is {@link #registryId}, whose trigger the phases reconfigure. */
@@ -261,12 +281,10 @@ final class IngestBench {
   private int run(boolean pinned) throws Exception {
     Path jar = nodeJar();
     Path tmp = Files.createTempDirectory("regcast-ingest-");
-    byte[] secret = new byte[16];
-    new SecureRandom().nextBytes(secret);
-    adminKey = "bench-admin-" + HexFormat.of().formatHex(secret);
+    adminKey = RegcastTarget.newAdminKey();
     Thread cleanup = new Thread(() -> {
-      if (node != null) {
-        node.stop();
+      if (nodes != null) {
+        nodes.stop();
       }
       deleteTree(tmp);
     }, "cleanup");
@@ -274,15 +292,11 @@ final class IngestBench {
     boolean ok = false;
     long wall0 = System.nanoTime();
     try {
-      gc = new GcLog(tmp.resolve("node-gc.log"));
-      List<String> nodeJvm = new ArrayList<>(options.nodeJvmOpts());
-      if (nodeJvm.stream().noneMatch(o -> o.startsWith("-Xlog:gc"))) {
-        nodeJvm.add(gc.option());
-      }
-      node = NodeJvm.start(jar, tmp.resolve("data"), tmp.resolve("node.log"), adminKey,
-          pinned ? GatewayBench.onPath("taskset") : Optional.empty(), options.nodeCpus(), nodeJvm,
-          Duration.ofSeconds(90));
-      gc.next();
+      Optional<String> taskset = pinned ? GatewayBench.onPath("taskset") : Optional.empty();
+      nodes = options.cluster() > 0
+          ? LocalCluster.start(jar, options.cluster(), adminKey, options.nodeJvmOpts(), taskset.map(t -> options.nodeCpus()))
+          : RegcastNodes.startNode(jar, tmp, adminKey, taskset, options.nodeCpus(), options.nodeJvmOpts(), Duration.ofSeconds(90));
+      nodes.gcLog().next();
       printHeader(pinned, jar);
       setUp();
       List<Throughput> throughput = new ArrayList<>();
@@ -319,15 +333,15 @@ final class IngestBench {
       ok = warmupErrors == 0
           && Stream.concat(throughput.stream().map(Throughput::errors), latencies.stream().map(Latency::errors))
               .allMatch(e -> e == 0);
-      if (!node.alive()) {
+      if (!nodes.alive()) {
         ok = false;
-        System.out.println("the node exited during the run; its last lines:\n" + node.tail());
+        System.out.println("a node exited during the run; the last lines:\n" + nodes.tail());
       }
     } catch (Exception e) {
       System.out.println("FAILED: " + e);
       e.printStackTrace(System.out);
-      if (node != null) {
-        System.out.println("the node's last lines:\n" + node.tail());
+      if (nodes != null) {
+        System.out.println("the last lines of the node(s):\n" + nodes.tail());
       }
     } finally {
       for (Group g : new Group[] {bulk, latency}) {
@@ -335,10 +349,10 @@ final class IngestBench {
           g.abort();
         }
       }
-      long stopMillis = node == null ? 0 : node.stop();
+      long stopMillis = nodes == null ? 0 : nodes.stop();
       deleteTree(tmp);
       Runtime.getRuntime().removeShutdownHook(cleanup);
-      System.out.printf(Locale.ROOT, "node stopped (SIGTERM) in %s; temp dir deleted; total %.0f s; load average at the end %.2f%n",
+      System.out.printf(Locale.ROOT, "node(s) stopped (SIGTERM) in %s; temp dir deleted; total %.0f s; load average at the end %.2f%n",
           stopMillis < 0 ? "more than 30 s: killed" : stopMillis + " ms", (System.nanoTime() - wall0) / 1e9,
           ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
@@ -392,7 +406,7 @@ final class IngestBench {
             + "\"subject\":{\"id\":\"" + serviceAccountId + "\",\"type\":\"serviceAccount\"}}}]}");
     // The image exists before the trigger does: every event after is a CreateImageTag alone.
     for (String registry : registryIds) {
-      HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null))), registry),
+      HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null))), registry, 0),
           HttpResponse.BodyHandlers.ofString());
       if (seeded.statusCode() != 202) {
         throw new IllegalStateException("the seed notification got " + seeded.statusCode() + ": " + seeded.body());
@@ -404,9 +418,16 @@ final class IngestBench {
       create("/triggers/v1/triggers", "{\"folderId\":\"" + folder + "\",\"name\":\"bench" + k + "\",\"rule\":"
           + rule(registryIds.get(k), 100, BULK_PATH) + "}");
     }
-    URI base = URI.create(node.gatewayBase() + "/gateways/" + gatewayId);
-    bulk = Group.connect(wsHttp, URI.create(base + BULK_PATH), 1);
-    latency = Group.connect(wsHttp, URI.create(base + LATENCY_PATH), options.clients());
+    for (String path : List.of(BULK_PATH, LATENCY_PATH)) {
+      nodes.awaitGatewayOnEveryNode("/gateways/" + gatewayId + path, Duration.ofSeconds(60));
+    }
+    bulk = Group.connect(wsHttp, gatewayUris(BULK_PATH), 1);
+    latency = Group.connect(wsHttp, gatewayUris(LATENCY_PATH), options.clients());
+  }
+
+  /** The path on every node's gateway; clients take them round robin. */
+  private List<URI> gatewayUris(String path) {
+    return nodes.gatewayBases().stream().map(b -> URI.create(b + "/gateways/" + gatewayId + path)).toList();
   }
 
   private String rule(int size, String path) {
@@ -454,10 +475,10 @@ final class IngestBench {
     int quiet = 0;
     double last = Double.NaN;
     while (quiet < 2 && System.nanoTime() < deadline) {
-      long c0 = node.cpuNanos();
+      long c0 = nodes.cpuNanos();
       long w0 = System.nanoTime();
       LockSupport.parkNanos(500_000_000);
-      last = percent(node.cpuNanos() - c0, System.nanoTime() - w0);
+      last = percent(nodes.cpuNanos() - c0, System.nanoTime() - w0);
       quiet = last < options.quietCpu() ? quiet + 1 : 0;
     }
     System.out.printf(Locale.ROOT, "  (node %s after %.1f s: %.0f%% CPU)%n", quiet >= 2 ? "quiet" : "NOT quiet",
@@ -469,7 +490,7 @@ final class IngestBench {
   }
 
   private JsonNode call(String method, String path, String body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(node.httpBase() + path))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(nodes.httpBases().get(0) + path))
         .header("Authorization", "Bearer " + adminKey)
         .header("Content-Type", "application/json")
         .timeout(Duration.ofSeconds(30))
@@ -485,11 +506,13 @@ final class IngestBench {
   // ---- notifications ----
 
   private HttpRequest notification(byte[] body) {
-    return notification(body, registryId);
+    return notification(body, registryId, 0);
   }
 
-  private HttpRequest notification(byte[] body, String registryId) {
-    return HttpRequest.newBuilder(URI.create(node.httpBase() + "/container-registry/v1/registries/" + registryId + "/notifications"))
+  /** A notification to the registry's ingest on node {@code i} (modulo the nodes: round robin). */
+  private HttpRequest notification(byte[] body, String registryId, int i) {
+    List<String> bases = nodes.httpBases();
+    return HttpRequest.newBuilder(URI.create(bases.get(i % bases.size()) + "/container-registry/v1/registries/" + registryId + "/notifications"))
         .header("Authorization", "Bearer " + adminKey)
         .header("Content-Type", DIST)
         .timeout(Duration.ofSeconds(60))
@@ -533,7 +556,7 @@ final class IngestBench {
       for (int j = 0; j < envelope; j++) {
         list.add(event("e" + (base + (long) i * envelope + j), at));
       }
-      bodies.add(notification(envelope(list), registryIds.get(i % registryIds.size())));
+      bodies.add(notification(envelope(list), registryIds.get(i % registryIds.size()), i));
     }
     Round r = new Round(base, events, bulk.size(), false);
     bulk.current = r;
@@ -545,8 +568,8 @@ final class IngestBench {
     CountDownLatch finished = new CountDownLatch(1);
     long[] lastAnswer = new long[1];
 
-    gc.next();
-    long node0 = node.cpuNanos();
+    nodes.gcLog().next();
+    long node0 = nodes.cpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     class Sender {
@@ -586,9 +609,9 @@ final class IngestBench {
       throw new IllegalStateException("throughput run: " + done.get() + " of " + requests + " answers after 150 s");
     }
     long t1 = System.nanoTime();
-    long node1 = node.cpuNanos();
+    long node1 = nodes.cpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
-    GcLog.Pauses pauses = gc.next();
+    GcLog.Pauses pauses = nodes.gcLog().next();
     double seconds = (lastAnswer[0] - t0) / 1e9;
     // Delivery runs behind the 202s: wait until the client has every event (or 30 s).
     await(r::complete, Duration.ofSeconds(30), null);
@@ -614,8 +637,8 @@ final class IngestBench {
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     CountDownLatch answered = new CountDownLatch(events);
 
-    gc.next();
-    long node0 = node.cpuNanos();
+    nodes.gcLog().next();
+    long node0 = nodes.cpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     for (int i = 0; i < events; i++) {
@@ -626,7 +649,7 @@ final class IngestBench {
       long seq = base + i;
       long sent = System.nanoTime();
       // The tag carries the send time (µs since this JVM's epoch): the client needs nothing else.
-      HttpRequest request = notification(envelope(List.of(event("e" + seq + "-" + (sent - EPOCH) / 1000, null))));
+      HttpRequest request = notification(envelope(List.of(event("e" + seq + "-" + (sent - EPOCH) / 1000, null))), registryId, i);
       int index = i;
       http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((answer, error) -> {
         ingestNanos[index] = System.nanoTime() - sent;
@@ -645,9 +668,9 @@ final class IngestBench {
       throw new IllegalStateException("latency run: " + (events - answered.getCount()) + " of " + events + " answers");
     }
     long t1 = System.nanoTime();
-    long node1 = node.cpuNanos();
+    long node1 = nodes.cpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
-    GcLog.Pauses pauses = gc.next();
+    GcLog.Pauses pauses = nodes.gcLog().next();
     await(r::complete, Duration.ofSeconds(10), null);
     long[] samples = r.latencies();
     Arrays.sort(samples);
@@ -668,12 +691,13 @@ final class IngestBench {
     final AtomicLong errors = new AtomicLong();
     volatile Round current;
 
-    static Group connect(HttpClient client, URI uri, int n) {
+    /** n clients over the URIs (one per node), round robin. */
+    static Group connect(HttpClient client, List<URI> uris, int n) {
       Group g = new Group();
       List<CompletableFuture<WebSocket>> opening = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         opening.add(client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-            .buildAsync(uri, new Receiver(g, i)).toCompletableFuture());
+            .buildAsync(uris.get(i % uris.size()), new Receiver(g, i)).toCompletableFuture());
       }
       for (CompletableFuture<WebSocket> f : opening) {
         g.sockets.add(f.join());
@@ -891,16 +915,23 @@ final class IngestBench {
   // ---- output ----
 
   private void printHeader(boolean pinned, Path jar) throws IOException {
-    System.out.printf(Locale.ROOT, "regcast ingest benchmark: node %s (%s), ready in %d ms%n", jar,
-        Files.getLastModifiedTime(jar), node.readyMillis());
-    System.out.printf(Locale.ROOT, "node JVM: %s, %s, %s GC; benchmark JVM: CPUs %s (%d available), %s; %s %s%n",
-        pinned ? "pinned to CPUs " + options.nodeCpus() : "not pinned", String.join(" ", options.nodeJvmOpts()), gc.collector(),
+    System.out.printf(Locale.ROOT, "regcast ingest benchmark: %s (%s, built %s)%n", nodes.describe(), jar,
+        Files.getLastModifiedTime(jar));
+    System.out.println(Compare.machineLine());
+    System.out.println("command: java -jar src/bench/target/regcast-bench.jar " + options.commandLine());
+    System.out.printf(Locale.ROOT, "node JVM%s: %s, %s, %s GC; benchmark JVM: CPUs %s (%d available), %s; %s %s%n",
+        options.cluster() > 0 ? "s" : "", pinned ? "pinned to CPUs " + options.nodeCpus() : "not pinned",
+        String.join(" ", options.nodeJvmOpts()), nodes.gcLog().collector(),
         GatewayBench.cpusAllowed(), Runtime.getRuntime().availableProcessors(), pinned ? "pinned" : "not pinned",
         System.getProperty("java.vm.name"), System.getProperty("java.version"));
     System.out.printf(Locale.ROOT, "machine: CPUs %s online, load average %.2f at the start (anything else running shares these cores)%n",
         GatewayBench.cpusOnline(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.printf(Locale.ROOT, "throughput: %d events/run, envelopes of %s event(s), %d notifications in flight, over %d registr%s;%n",
         options.events(), options.envelopes(), options.senders(), options.registries(), options.registries() == 1 ? "y" : "ies (round robin)");
+    if (options.cluster() > 0) {
+      System.out.printf(Locale.ROOT, "cluster: %d nodes; notifications to the nodes' ingest round robin, clients on the nodes' "
+          + "gateways round robin; node CPU%% = every node JVM + PostgreSQL's processes%n", options.cluster());
+    }
     System.out.println("  each event a manifest push of one image under a new tag (one CreateImageTag); the trigger takes");
     System.out.println("  CREATE_IMAGE_TAG only, batches of 100 (cutoff 1s), to 1 client on " + BULK_PATH);
     System.out.printf(Locale.ROOT, "latency: batch size 1, %d clients on %s, one event (one notification) every %d ms for %d s%n",
@@ -965,7 +996,11 @@ final class IngestBench {
     System.out.println("  CPU% = process CPU time / wall time while sending, 100% = one core; c = benchmark-bound (its JVM");
     System.out.println("  above 80%), n = node-bound (node above 80%); errors: failed requests, missing and duplicate");
     System.out.println("  events (summed over clients), unexpected = events from outside the run (not errors);");
-    System.out.println("  GCs n/max ms = the node's GC pauses while sending: how many, the longest (" + gc.collector() + ").");
+    System.out.println("  GCs n/max ms = the node's GC pauses while sending: how many, the longest (" + nodes.gcLog().collector() + ")"
+        + (options.cluster() > 0 ? ", over every node;" : ";"));
+    if (options.cluster() > 0) {
+      System.out.println("  node% = every node JVM + PostgreSQL (its server and backends), all on the node core.");
+    }
   }
 
   private static String pauses(GcLog.Pauses p) {
