@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /** The compare command's markdown: one table per scenario, then regcast's ratios to each peer per repetition. */
 final class CompareReport {
@@ -41,7 +42,8 @@ final class CompareReport {
     line("- pinning: " + (options.pin() ? "server" + (options.onCluster() ? " (every node and PostgreSQL)" : "") + " `taskset -c "
         + options.serverCpus() + "`, load client (which also publishes) `taskset -c " + options.clientCpus() + "`" : "none"));
     if (options.onCluster()) {
-      line("- cluster: conns = " + options.cluster() + " nodes × " + options.perNode().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + " per node; " + options.clientProcs()
+      String perNode = options.perNode().stream().map(String::valueOf).collect(Collectors.joining(", "));
+      line("- cluster: conns = " + options.cluster() + " nodes × " + perNode + " per node; " + options.clientProcs()
           + " load client processes, each connected to one node's gateway (same path); the first publishes into the first "
           + "node's ingest; server CPU% and frames/CPU-s count every node JVM and PostgreSQL's processes");
     }

@@ -917,15 +917,15 @@ final class IngestBench {
   private void printHeader(boolean pinned, Path jar) throws IOException {
     System.out.printf(Locale.ROOT, "regcast ingest benchmark: %s (%s, built %s)%n", nodes.describe(), jar,
         Files.getLastModifiedTime(jar));
-    System.out.println(Compare.machineLine());
     System.out.println("command: java -jar src/bench/target/regcast-bench.jar " + options.commandLine());
     System.out.printf(Locale.ROOT, "node JVM%s: %s, %s, %s GC; benchmark JVM: CPUs %s (%d available), %s; %s %s%n",
         options.cluster() > 0 ? "s" : "", pinned ? "pinned to CPUs " + options.nodeCpus() : "not pinned",
         String.join(" ", options.nodeJvmOpts()), nodes.gcLog().collector(),
         GatewayBench.cpusAllowed(), Runtime.getRuntime().availableProcessors(), pinned ? "pinned" : "not pinned",
         System.getProperty("java.vm.name"), System.getProperty("java.version"));
-    System.out.printf(Locale.ROOT, "machine: CPUs %s online, load average %.2f at the start (anything else running shares these cores)%n",
-        GatewayBench.cpusOnline(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    // machineLine's CPU count is this (pinned) JVM's; "online" is the machine's.
+    System.out.printf(Locale.ROOT, "%s; load average %.2f at the start (anything else running shares these cores)%n",
+        Compare.machineLine(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.printf(Locale.ROOT, "throughput: %d events/run, envelopes of %s event(s), %d notifications in flight, over %d registr%s;%n",
         options.events(), options.envelopes(), options.senders(), options.registries(), options.registries() == 1 ? "y" : "ies (round robin)");
     if (options.cluster() > 0) {
