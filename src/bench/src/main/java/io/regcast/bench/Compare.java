@@ -12,12 +12,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
@@ -121,7 +123,7 @@ final class Compare {
       int cluster = 0;
       List<Integer> perNode = quick ? List.of(100) : List.of(1000, 6000, 18000);
       // With --cluster, what a cluster run changes unless the command line says otherwise.
-      java.util.Set<String> given = new java.util.HashSet<>();
+      Set<String> given = new HashSet<>();
       if (quick) {
         sizes = List.of(200);
         reps = 1;

@@ -58,7 +58,7 @@ final class IngestBench {
                                  working directory, then from this jar's place in the repository)
         --events N               events per measured throughput run, per envelope size (20000)
         --warmup-seconds S       warm-up: runs of --warmup-events with the smallest envelope until S s
-                                 have passed (25), then one run of every other size
+                                 have passed (25; with --cluster 90), then one run of every other size
         --warmup-events N        events per warm-up run (5000)
         --envelopes LIST         events per notification in the throughput phase (1,50)
         --senders C              notifications in flight in the throughput phase (8)
@@ -146,6 +146,7 @@ final class IngestBench {
       List<String> benchJvm = List.of("-Xms1g", "-Xmx1g");
       int cluster = 0;
       boolean nodeJvmGiven = false;
+      boolean warmupGiven = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--no-pin")) {
@@ -166,7 +167,10 @@ final class IngestBench {
           case "--clients" -> clients = positive(a, v);
           case "--interval-ms" -> interval = positive(a, v);
           case "--seconds" -> seconds = positive(a, v);
-          case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(v);
+          case "--warmup-seconds" -> {
+            warmupSeconds = Integer.parseInt(v);
+            warmupGiven = true;
+          }
           case "--latency-warmup-seconds" -> latencyWarmupSeconds = positive(a, v);
           case "--rounds" -> rounds = positive(a, v);
           case "--quiet-cpu" -> quietCpu = positive(a, v);
@@ -186,6 +190,11 @@ final class IngestBench {
         // Three JVMs share the node core and the machine's memory: a smaller heap each; full JIT
         // (local-cluster.sh's own default stops at C1 for a fast start, not what is measured here).
         nodeJvm = List.of("-Xms512m", "-Xmx512m", "-XX:+UseSerialGC");
+      }
+      if (cluster > 0 && !warmupGiven) {
+        // N JVMs compile on the one node core: 25 s leaves round 1 at about half of round 2's rate
+        // (569 → 1263 events/s with 3 nodes); 90 s is the single node's steady-state advice.
+        warmupSeconds = 90;
       }
       return new Options(jar, events, warmupEvents, envelopes, senders, registries, clients, interval, seconds, warmupSeconds,
           latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm, cluster,
@@ -208,7 +217,7 @@ final class IngestBench {
   /** One throughput run's figures. */
   record Throughput(
       String round, int envelope, int events, int requests, double eventsPerSecond, double requestsPerSecond,
-      double p50Millis, double p99Millis, double drainSeconds, double nodeCpu, double benchCpu, GcLog.Pauses gc, long failed,
+      double p50Millis, double p99Millis, double drainSeconds, double nodeCpu, double databaseCpu, double benchCpu, GcLog.Pauses gc, long failed,
       long missing, long duplicates, long unexpected, String failures) {
     long errors() {
       return failed + missing + duplicates;
@@ -218,7 +227,7 @@ final class IngestBench {
   /** One latency run's figures (milliseconds). */
   record Latency(
       String round, int events, long samples, double p50, double p90, double p99, double max, double ingestP50,
-      double ingestP99, double nodeCpu, double benchCpu, GcLog.Pauses gc, long failed, long missing, long duplicates, long unexpected,
+      double ingestP99, double nodeCpu, double databaseCpu, double benchCpu, GcLog.Pauses gc, long failed, long missing, long duplicates, long unexpected,
       String failures) {
     long errors() {
       return failed + missing + duplicates;
@@ -570,6 +579,7 @@ final class IngestBench {
 
     nodes.gcLog().next();
     long node0 = nodes.cpuNanos();
+    long database0 = nodes.databaseCpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     class Sender {
@@ -610,6 +620,7 @@ final class IngestBench {
     }
     long t1 = System.nanoTime();
     long node1 = nodes.cpuNanos();
+    long database1 = nodes.databaseCpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
     GcLog.Pauses pauses = nodes.gcLog().next();
     double seconds = (lastAnswer[0] - t0) / 1e9;
@@ -620,7 +631,8 @@ final class IngestBench {
     return new Throughput(round, envelope, events, requests, events / seconds, requests / seconds,
         percentile(answerNanos, 50) / 1e6, percentile(answerNanos, 99) / 1e6,
         Math.max(0, lastArrival - lastAnswer[0]) / 1e9,
-        percent(node1 - node0, t1 - t0), percent(bench1 - bench0, t1 - t0), pauses,
+        percent(node1 - node0, t1 - t0), database0 < 0 ? Double.NaN : percent(database1 - database0, t1 - t0),
+        percent(bench1 - bench0, t1 - t0), pauses,
         failed.get(), r.missing(), r.duplicates(), r.unexpected(), String.join("; ", failures));
   }
 
@@ -639,6 +651,7 @@ final class IngestBench {
 
     nodes.gcLog().next();
     long node0 = nodes.cpuNanos();
+    long database0 = nodes.databaseCpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     for (int i = 0; i < events; i++) {
@@ -669,6 +682,7 @@ final class IngestBench {
     }
     long t1 = System.nanoTime();
     long node1 = nodes.cpuNanos();
+    long database1 = nodes.databaseCpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
     GcLog.Pauses pauses = nodes.gcLog().next();
     await(r::complete, Duration.ofSeconds(10), null);
@@ -679,7 +693,8 @@ final class IngestBench {
         percentile(samples, 50) / 1e6, percentile(samples, 90) / 1e6, percentile(samples, 99) / 1e6,
         (samples.length == 0 ? 0 : samples[samples.length - 1]) / 1e6,
         percentile(ingestNanos, 50) / 1e6, percentile(ingestNanos, 99) / 1e6,
-        percent(node1 - node0, t1 - t0), percent(bench1 - bench0, t1 - t0), pauses,
+        percent(node1 - node0, t1 - t0), database0 < 0 ? Double.NaN : percent(database1 - database0, t1 - t0),
+        percent(bench1 - bench0, t1 - t0), pauses,
         failed.get(), r.missing(), r.duplicates(), r.unexpected(), String.join("; ", failures));
   }
 
@@ -945,7 +960,7 @@ final class IngestBench {
 
   private static Throughput progress(Throughput t) {
     System.out.printf(Locale.ROOT, "  %-7s throughput, envelope %2d, %6d events: %6.0f events/s, node/bench CPU %s, GCs %s, errors %s%n",
-        t.round(), t.envelope(), t.events(), t.eventsPerSecond(), cpu(t.nodeCpu(), t.benchCpu()), pauses(t.gc()),
+        t.round(), t.envelope(), t.events(), t.eventsPerSecond(), cpu(t.nodeCpu(), t.databaseCpu(), t.benchCpu()), pauses(t.gc()),
         errors(t.failed(), t.missing(), t.duplicates(), t.unexpected(), t.failures()));
     System.out.flush();
     return t;
@@ -953,14 +968,14 @@ final class IngestBench {
 
   private static Latency progress(Latency l) {
     System.out.printf(Locale.ROOT, "  %-7s latency, %4d events: p50 %.1f ms, p99 %.1f ms, node/bench CPU %s, GCs %s, errors %s%n",
-        l.round(), l.events(), l.p50(), l.p99(), cpu(l.nodeCpu(), l.benchCpu()), pauses(l.gc()),
+        l.round(), l.events(), l.p50(), l.p99(), cpu(l.nodeCpu(), l.databaseCpu(), l.benchCpu()), pauses(l.gc()),
         errors(l.failed(), l.missing(), l.duplicates(), l.unexpected(), l.failures()));
     System.out.flush();
     return l;
   }
 
-  private static final String THROUGHPUT_ROW = "%-8s %8s %7s %8s %10s %12s %7s %12s %12s  %s%n";
-  private static final String LATENCY_ROW = "%-8s %6s %7s %7s %7s %7s %7s %12s %12s %12s  %s%n";
+  private static final String THROUGHPUT_ROW = "%-8s %8s %7s %8s %10s %12s %7s %18s %12s  %s%n";
+  private static final String LATENCY_ROW = "%-8s %6s %7s %7s %7s %7s %7s %12s %18s %12s  %s%n";
 
   private void printTables(List<Throughput> throughput, List<Latency> latencies) {
     System.out.println();
@@ -973,7 +988,7 @@ final class IngestBench {
           String.format(Locale.ROOT, "%.0f", t.requestsPerSecond()),
           String.format(Locale.ROOT, "%.1f/%.1f", t.p50Millis(), t.p99Millis()),
           String.format(Locale.ROOT, "%.2f", t.drainSeconds()),
-          cpu(t.nodeCpu(), t.benchCpu()), pauses(t.gc()),
+          cpu(t.nodeCpu(), t.databaseCpu(), t.benchCpu()), pauses(t.gc()),
           errors(t.failed(), t.missing(), t.duplicates(), t.unexpected(), t.failures()));
     }
     System.out.println();
@@ -986,7 +1001,7 @@ final class IngestBench {
           String.format(Locale.ROOT, "%.1f", l.p50()), String.format(Locale.ROOT, "%.1f", l.p90()),
           String.format(Locale.ROOT, "%.1f", l.p99()), String.format(Locale.ROOT, "%.1f", l.max()), l.samples(),
           String.format(Locale.ROOT, "%.1f/%.1f", l.ingestP50(), l.ingestP99()),
-          cpu(l.nodeCpu(), l.benchCpu()), pauses(l.gc()),
+          cpu(l.nodeCpu(), l.databaseCpu(), l.benchCpu()), pauses(l.gc()),
           errors(l.failed(), l.missing(), l.duplicates(), l.unexpected(), l.failures()));
     }
     System.out.println();
@@ -999,7 +1014,7 @@ final class IngestBench {
     System.out.println("  GCs n/max ms = the node's GC pauses while sending: how many, the longest (" + nodes.gcLog().collector() + ")"
         + (options.cluster() > 0 ? ", over every node;" : ";"));
     if (options.cluster() > 0) {
-      System.out.println("  node% = every node JVM + PostgreSQL (its server and backends), all on the node core.");
+      System.out.println("  node% = every node JVM + PostgreSQL (its server and backends), all on the node core; (PG n) = PostgreSQL's part.");
     }
   }
 
@@ -1007,9 +1022,11 @@ final class IngestBench {
     return String.format(Locale.ROOT, "%d/%.0f", p.count(), p.maxMillis());
   }
 
-  private static String cpu(double node, double bench) {
+  /** node/bench CPU% and the bound's mark; in a cluster, PostgreSQL's part of the node figure too. */
+  private static String cpu(double node, double database, double bench) {
     String mark = bench > BOUND ? " c" : node > BOUND ? " n" : "";
-    return String.format(Locale.ROOT, "%.0f/%.0f%s", node, bench, mark);
+    String ofIt = Double.isNaN(database) ? "" : String.format(Locale.ROOT, " (PG %.0f)", database);
+    return String.format(Locale.ROOT, "%.0f/%.0f%s%s", node, bench, mark, ofIt);
   }
 
   private static String errors(long failed, long missing, long duplicates, long unexpected, String failures) {

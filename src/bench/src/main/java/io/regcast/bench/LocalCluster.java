@@ -175,13 +175,9 @@ final class LocalCluster implements RegcastNodes {
     return all;
   }
 
-  /** The node JVMs alone (CPU shares in reports). */
-  List<ProcessHandle> nodeProcesses() {
-    return nodes;
-  }
-
-  Optional<ProcessHandle> postgres() {
-    return Optional.ofNullable(postgres);
+  @Override
+  public long databaseCpuNanos() {
+    return postgres == null ? -1 : ServerUnderTest.cpuNanos(List.of(postgres));
   }
 
   @Override

@@ -54,6 +54,11 @@ interface RegcastNodes extends AutoCloseable {
     stop();
   }
 
+  /** CPU time of a separate database's processes so far (part of {@link #cpuNanos}), in ns; -1 if it runs inside the node. */
+  default long databaseCpuNanos() {
+    return -1;
+  }
+
   /** CPU time of {@link #processes} so far, in ns. */
   default long cpuNanos() {
     return ServerUnderTest.cpuNanos(processes());
