@@ -68,7 +68,8 @@ final class Compare {
                                  PostgreSQL pinned to --server-cpus) instead of one node; publishing goes
                                  to the first node's ingest, each client process connects to one node
         --per-node LIST          connections per node, the sizes are N × each (1000,6000,18000; --quick 100)
-                                 with --cluster: reps 1, --latency-clients 0 and --batch-clients 0 (skipped),
+                                 with --cluster: reps 1, --warmup-seconds 90, --latency-clients 0 and
+                                 --batch-clients 0 (skipped),
                                  --regcast-jvm-opts "-Xms512m -Xmx512m -XX:+UseSerialGC", --client-procs
                                  N × ceil(largest per-node / 18000), unless given
 
@@ -197,6 +198,11 @@ final class Compare {
         }
         if (!given.contains("--reps")) {
           reps = 1;
+        }
+        if (!given.contains("--warmup-seconds") && !quick) {
+          // N JVMs compile on the one server core: after 30 s the warm-up bursts were still
+          // speeding up (37k → 87k frames/s with 3 nodes); 90 s as for ingest --cluster.
+          warmup = 90;
         }
         if (!given.contains("--latency-clients")) {
           latencyClients = 0;
