@@ -14,6 +14,8 @@
 #   REGCAST_JAR          the fat jar (default engine/target/regcast.jar of this checkout)
 #   REGCAST_PG_PORT      PostgreSQL's port (default: the one recorded in the state dir, else a free one)
 #   REGCAST_JAVA_OPTS    JVM options of the nodes (default: small heap, fast start)
+#   REGCAST_CPU_LIST     if set, `taskset -c LIST` pins the nodes and PostgreSQL (its server and every
+#                        backend it forks) to these CPUs, e.g. 0; the benchmark keeps its clients apart
 #
 # PostgreSQL is Debian's `postgresql` package (initdb/pg_ctl under /usr/lib/postgresql/*/bin). As
 # root, initdb and postgres run as the `postgres` user (they refuse to run as root), so the state
@@ -33,6 +35,12 @@ DB_USER=regcast
 DB_PASSWORD=regcast
 DB_NAME=regcast
 READY_DEADLINE=${REGCAST_READY_DEADLINE:-180}
+# The command prefix that pins a server process (empty: no pinning).
+PIN=()
+if [ -n "${REGCAST_CPU_LIST:-}" ]; then
+  command -v taskset >/dev/null 2>&1 || { echo "local-cluster: REGCAST_CPU_LIST needs taskset (util-linux)" >&2; exit 1; }
+  PIN=(taskset -c "$REGCAST_CPU_LIST")
+fi
 
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
@@ -102,7 +110,7 @@ pg_start() {
   if pg_running; then
     echo "PostgreSQL already running on 127.0.0.1:$PORT"
   else
-    as_pg "$(pg_bin pg_ctl)" -D "$PGDATA" -l "$PG_DIR/server.log" -w -t 60 \
+    as_pg "${PIN[@]}" "$(pg_bin pg_ctl)" -D "$PGDATA" -l "$PG_DIR/server.log" -w -t 60 \
       -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=100" \
       start >/dev/null || { tail -n 20 "$PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
     echo "PostgreSQL $("$(pg_bin postgres)" --version | awk '{print $3}') on 127.0.0.1:$PORT (data $PGDATA)"
@@ -169,14 +177,14 @@ start() {
     mkdir -p "$node"
     printf 'http=%s\ngateway=%s\ncluster=%s\nmanagement=%s\n' \
       "${ports[base]}" "${ports[base + 1]}" "${ports[base + 2]}" "${ports[base + 3]}" >"$node/ports"
-    # exec, env and nohup each replace themselves: $! is the JVM's PID (what stop signals).
+    # exec, env, nohup and taskset each replace themselves: $! is the JVM's PID (what stop signals).
     # shellcheck disable=SC2086
     (exec env REGCAST_DB=postgres REGCAST_JDBC_URL="$(jdbc_url)" REGCAST_DB_USER=$DB_USER \
       REGCAST_DB_PASSWORD=$DB_PASSWORD REGCAST_DATA_DIR="$node" REGCAST_ADMIN_KEY="$key" \
       REGCAST_HTTP_PORT="${ports[base]}" REGCAST_GATEWAY_PORT="${ports[base + 1]}" \
       REGCAST_CLUSTER_PORT="${ports[base + 2]}" REGCAST_MANAGEMENT_PORT="${ports[base + 3]}" \
       REGCAST_SEED_NODES="$seeds" \
-      nohup java $JAVA_OPTS -Dconfig.file="$HERE/postgres-cluster.conf" -jar "$JAR") \
+      nohup "${PIN[@]}" java $JAVA_OPTS -Dconfig.file="$HERE/postgres-cluster.conf" -jar "$JAR") \
       >"$node/node.log" 2>&1 </dev/null &
     echo $! >"$node/pid"
   done

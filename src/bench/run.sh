@@ -7,7 +7,14 @@
 # then spread over 10 registries:
 #   java -jar src/bench/target/regcast-bench.jar ingest
 #   java -jar src/bench/target/regcast-bench.jar ingest --registries 10
-# Set SKIP_INGEST=1 to run compare alone. Arguments go to compare (e.g. --quick, --out FILE).
+# and then the cluster runs on a 3-node PostgreSQL cluster that each starts and stops itself with
+# cluster-config/local-cluster.sh (nodes and PostgreSQL on core 0, the benchmark on core 1):
+#   java -jar src/bench/target/regcast-bench.jar ingest --cluster 3                  (scenario 5)
+#   java -jar src/bench/target/regcast-bench.jar ingest --cluster 3 --registries 10
+#   java -jar src/bench/target/regcast-bench.jar compare --cluster 3                 (scenario 6)
+# Set SKIP_INGEST=1 to skip the ingest runs, SKIP_CLUSTER=1 to skip the cluster runs. Arguments go
+# to compare (e.g. --quick, --out FILE; the cluster compare writes FILE.cluster.md). With --quick
+# the cluster runs shrink too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -35,10 +42,33 @@ if [ ! -f engine/target/regcast.jar ] || [ ! -f src/bench/target/regcast-bench.j
 fi
 
 echo "git $(git rev-parse HEAD 2>/dev/null || echo '?'), $(uptime)"
+# The compare arguments the cluster compare takes too (--quick, --out FILE → FILE.cluster.md).
+quick=()
+cluster_out=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --quick) quick=(--quick) ;;
+    --out) cluster_out=(--out "${args[i + 1]}.cluster.md") ;;
+  esac
+done
+# A tiny ingest for --quick (the defaults take minutes).
+quick_ingest=()
+if ((${#quick[@]})); then
+  quick_ingest=(--events 2000 --warmup-events 1000 --warmup-seconds 3 --seconds 3 --latency-warmup-seconds 2 --rounds 1)
+fi
+
 status=0
 java -jar src/bench/target/regcast-bench.jar compare "$@" || status=$?
 if [ "${SKIP_INGEST:-0}" != 1 ]; then
-  java -jar src/bench/target/regcast-bench.jar ingest || status=$?
-  java -jar src/bench/target/regcast-bench.jar ingest --registries 10 || status=$?
+  java -jar src/bench/target/regcast-bench.jar ingest "${quick_ingest[@]}" || status=$?
+  java -jar src/bench/target/regcast-bench.jar ingest --registries 10 "${quick_ingest[@]}" || status=$?
+fi
+if [ "${SKIP_CLUSTER:-0}" != 1 ]; then
+  if [ "${SKIP_INGEST:-0}" != 1 ]; then
+    java -jar src/bench/target/regcast-bench.jar ingest --cluster 3 "${quick_ingest[@]}" || status=$?
+    java -jar src/bench/target/regcast-bench.jar ingest --cluster 3 --registries 10 "${quick_ingest[@]}" || status=$?
+  fi
+  java -jar src/bench/target/regcast-bench.jar compare --cluster 3 "${quick[@]}" "${cluster_out[@]}" || status=$?
 fi
 exit "$status"

@@ -12,12 +12,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
@@ -61,6 +63,16 @@ final class Compare {
         --out FILE               also write the tables (markdown) to FILE
         --quick                  tiny sizes for a smoke run (seconds): sizes 200, 1 rep, 2 s warm-up, ...
 
+      scenario 6, fan-out on a cluster (regcast only):
+        --cluster N              start an N-node cluster with cluster-config/local-cluster.sh (nodes and
+                                 PostgreSQL pinned to --server-cpus) instead of one node; publishing goes
+                                 to the first node's ingest, each client process connects to one node
+        --per-node LIST          connections per node, the sizes are N × each (1000,6000,18000; --quick 100)
+                                 with --cluster: reps 1, --warmup-seconds 90, --latency-clients 0 and
+                                 --batch-clients 0 (skipped),
+                                 --regcast-jvm-opts "-Xms512m -Xmx512m -XX:+UseSerialGC", --client-procs
+                                 N × ceil(largest per-node / 18000), unless given
+
       Every figure is one phase of one repetition: frames/s, frames per server CPU-second, latency
       from publish request sent to frame received (HdrHistogram), server and client CPU% (100% = one
       core); a phase with the client above 80% is marked client-bound (c) and gives no ratio.
@@ -74,7 +86,13 @@ final class Compare {
       int burstFrames, int inFlight, int latencyClients, int latencyRate, int latencySeconds, int batchClients,
       int batchRate, int batchSeconds, int sources, int clientProcs, Optional<Path> nodeJar, String serverCpus, String clientCpus,
       boolean pin, List<String> regcastJvmOpts, List<String> rawJvmOpts, List<String> clientJvmOpts,
-      Optional<Path> out, boolean quick, String commandLine) {
+      Optional<Path> out, boolean quick, int cluster, List<Integer> perNode, String commandLine) {
+    /** Connections per client process: the machine allows 20 000 open files per process. */
+    static final int CONNECTIONS_PER_PROCESS = 18_000;
+
+    boolean onCluster() {
+      return cluster > 0;
+    }
 
     static Options parse(String[] args) {
       List<String> servers = List.of("regcast", Peers.NCHAN, Peers.NODE, Peers.RAW);
@@ -103,6 +121,10 @@ final class Compare {
       List<String> clientJvm = List.of("-Xms1g", "-Xmx1g");
       Optional<Path> out = Optional.empty();
       boolean quick = Arrays.asList(args).contains("--quick");
+      int cluster = 0;
+      List<Integer> perNode = quick ? List.of(100) : List.of(1000, 6000, 18000);
+      // With --cluster, what a cluster run changes unless the command line says otherwise.
+      Set<String> given = new HashSet<>();
       if (quick) {
         sizes = List.of(200);
         reps = 1;
@@ -131,7 +153,10 @@ final class Compare {
           throw new IllegalArgumentException("missing value after " + a);
         }
         String v = args[++i];
+        given.add(a);
         switch (a) {
+          case "--cluster" -> cluster = Integer.parseInt(v);
+          case "--per-node" -> perNode = Arrays.stream(v.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
           case "--servers" -> servers = Arrays.stream(v.split(",")).map(String::trim).toList();
           case "--sizes" -> sizes = Arrays.stream(v.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
           case "--reps" -> reps = Integer.parseInt(v);
@@ -159,9 +184,39 @@ final class Compare {
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
+      if (cluster > 0) {
+        // Scenario 6: regcast alone (the peers have no cluster), fan-out and footprint at N × per-node.
+        int nodes = cluster;
+        servers = List.of("regcast");
+        sizes = perNode.stream().map(p -> p * nodes).toList();
+        int largest = perNode.stream().max(Integer::compare).orElse(1);
+        if (!given.contains("--client-procs")) {
+          clientProcs = nodes * ((largest + CONNECTIONS_PER_PROCESS - 1) / CONNECTIONS_PER_PROCESS);
+        }
+        if (clientProcs % nodes != 0) {
+          throw new IllegalArgumentException("--client-procs must be a multiple of --cluster (each process serves one node)");
+        }
+        if (!given.contains("--reps")) {
+          reps = 1;
+        }
+        if (!given.contains("--warmup-seconds") && !quick) {
+          // N JVMs compile on the one server core: after 30 s the warm-up bursts were still
+          // speeding up (37k → 87k frames/s with 3 nodes); 90 s as for ingest --cluster.
+          warmup = 90;
+        }
+        if (!given.contains("--latency-clients")) {
+          latencyClients = 0;
+        }
+        if (!given.contains("--batch-clients")) {
+          batchClients = 0;
+        }
+        if (!given.contains("--regcast-jvm-opts")) {
+          regcastJvm = List.of("-Xms512m", "-Xmx512m", "-XX:+UseSerialGC");
+        }
+      }
       return new Options(servers, sizes, reps, warmup, size, rateFrames, rateSeconds, burstFrames, inFlight,
           latencyClients, latencyRate, latencySeconds, batchClients, batchRate, batchSeconds, sources, clientProcs, jar, serverCpus,
-          clientCpus, pin, regcastJvm, rawJvm, clientJvm, out, quick, "compare " + String.join(" ", args));
+          clientCpus, pin, regcastJvm, rawJvm, clientJvm, out, quick, cluster, perNode, "compare " + String.join(" ", args));
     }
 
     private static List<String> words(String value) {
@@ -204,6 +259,7 @@ final class Compare {
   private final Optional<String> taskset;
   private final List<Row> rows = new ArrayList<>();
   private final Map<String, String> descriptions = new LinkedHashMap<>();
+  private final Map<String, String> durableWrites = new LinkedHashMap<>();
   private final List<String> skipped = new ArrayList<>();
   private final List<String> failures = new ArrayList<>();
   private long nextBase = 1;
@@ -276,6 +332,7 @@ final class Compare {
         System.out.printf(Locale.ROOT, "%n== %s, repetition %d (load average %s)%n", name, rep, loadAverage());
         try (ServerUnderTest server = start(name)) {
           descriptions.put(name, server.describe());
+          durableWrites.put(name, server.durableWrites());
           measure(server, rep);
         } catch (Exception e) {
           String f = name + " rep " + rep + ": " + e;
@@ -297,6 +354,9 @@ final class Compare {
   }
 
   private ServerUnderTest start(String name) throws Exception {
+    if (name.equals("regcast") && options.onCluster()) {
+      return RegcastTarget.startCluster(nodeJar(), options.cluster(), taskset, options.serverCpus(), options.regcastJvmOpts());
+    }
     if (name.equals("regcast")) {
       return RegcastTarget.start(nodeJar(), tmp, taskset, options.serverCpus(), options.regcastJvmOpts());
     }
@@ -323,7 +383,7 @@ final class Compare {
         add(open);
       }
     }
-    if (!options.sizes().contains(options.latencyClients())) {
+    if (options.latencyClients() > 0 && !options.sizes().contains(options.latencyClients())) {
       try (Clients clients = clients(server, Flow.SINGLE, options.latencyClients(), options.size())) {
         clients.open();
         latency(server, rep, clients);
@@ -664,7 +724,7 @@ final class Compare {
   // ---- report ----
 
   private String report(long wallNanos) {
-    CompareReport r = new CompareReport(rows, options, descriptions, skipped, failures);
+    CompareReport r = new CompareReport(rows, options, descriptions, durableWrites, skipped, failures);
     return r.render(machineLine(), loadAverage(), wallNanos);
   }
 

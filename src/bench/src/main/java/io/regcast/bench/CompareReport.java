@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /** The compare command's markdown: one table per scenario, then regcast's ratios to each peer per repetition. */
 final class CompareReport {
@@ -16,34 +17,47 @@ final class CompareReport {
   private final List<Row> rows;
   private final Compare.Options options;
   private final Map<String, String> descriptions;
+  private final Map<String, String> durableWrites;
   private final List<String> skipped;
   private final List<String> failures;
   private final StringBuilder out = new StringBuilder();
 
-  CompareReport(List<Row> rows, Compare.Options options, Map<String, String> descriptions, List<String> skipped,
-      List<String> failures) {
+  CompareReport(List<Row> rows, Compare.Options options, Map<String, String> descriptions,
+      Map<String, String> durableWrites, List<String> skipped, List<String> failures) {
     this.rows = rows;
     this.options = options;
     this.descriptions = descriptions;
+    this.durableWrites = durableWrites;
     this.skipped = skipped;
     this.failures = failures;
   }
 
   String render(String machine, String load, long wallNanos) {
-    line("# compare: regcast and its peers");
+    line(options.onCluster() ? "# compare --cluster: fan-out on a " + options.cluster() + "-node regcast cluster (scenario 6)"
+        : "# compare: regcast and its peers");
     line("");
     line("- " + machine);
     line("- load average at the end: " + load + "; run took " + Math.round(wallNanos / 1e9) + " s");
     line("- command: `java -jar src/bench/target/regcast-bench.jar " + options.commandLine() + "`");
-    line("- pinning: " + (options.pin() ? "server `taskset -c " + options.serverCpus() + "`, load client (which also publishes) `taskset -c "
-        + options.clientCpus() + "`" : "none"));
+    line("- pinning: " + (options.pin() ? "server" + (options.onCluster() ? " (every node and PostgreSQL)" : "") + " `taskset -c "
+        + options.serverCpus() + "`, load client (which also publishes) `taskset -c " + options.clientCpus() + "`" : "none"));
+    if (options.onCluster()) {
+      String perNode = options.perNode().stream().map(String::valueOf).collect(Collectors.joining(", "));
+      line("- cluster: conns = " + options.cluster() + " nodes × " + perNode + " per node; " + options.clientProcs()
+          + " load client processes, each connected to one node's gateway (same path); the first publishes into the first "
+          + "node's ingest; server CPU% and frames/CPU-s count every node JVM and PostgreSQL's processes");
+    }
     line("- load client JVM: " + String.join(" ", options.clientJvmOpts()) + "; one NIO selector thread, connections from "
         + options.sources() + " source address(es)");
     for (Map.Entry<String, String> d : descriptions.entrySet()) {
       line("- **" + d.getKey() + "**: " + d.getValue());
     }
-    line("- durable writes: regcast " + "one journal write (H2 commit) of the registry per ingest request before its 202 "
-        + "(shared by requests queued meanwhile), then one of the trigger per flushed batch; the peers write nothing durable");
+    for (Map.Entry<String, String> d : durableWrites.entrySet()) {
+      line("- durable writes of " + d.getKey() + ": " + d.getValue());
+    }
+    if (!options.onCluster()) {
+      line("- the peers write nothing durable");
+    }
     for (String s : skipped) {
       line("- skipped: " + s);
     }

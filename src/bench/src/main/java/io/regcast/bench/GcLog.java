@@ -5,12 +5,14 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads another JVM's GC log ({@code -Xlog:gc:file=…}, one line a pause, flushed per line) as it
- * grows: {@link #next} sums up the pauses logged since the previous call.
+ * Reads other JVMs' GC logs ({@code -Xlog:gc:file=…}, one line a pause, flushed per line) as they
+ * grow: {@link #next} sums up the pauses logged since the previous call, over every log (a cluster:
+ * one per node).
  */
 final class GcLog {
   /** {@code [12.345s][info][gc] GC(7) Pause Young (Allocation Failure) 273M->12M(989M) 15.123ms}. */
@@ -19,46 +21,66 @@ final class GcLog {
   private static final Pattern USING = Pattern.compile("\\[gc\\] Using (.+)$");
 
   /** Pauses in one interval: how many, their sum and the longest, in ms. */
-  record Pauses(int count, double totalMillis, double maxMillis) {}
+  record Pauses(int count, double totalMillis, double maxMillis) {
+    Pauses plus(Pauses other) {
+      return new Pauses(count + other.count, totalMillis + other.totalMillis, Math.max(maxMillis, other.maxMillis));
+    }
+  }
 
-  private final Path file;
-  private long offset;
+  private static final Pauses NONE = new Pauses(0, 0, 0);
+
+  private final List<Path> files;
+  private final long[] offsets;
   private String collector = "?";
 
   GcLog(Path file) {
-    this.file = file;
+    this(List.of(file));
   }
 
-  /** The JVM option that writes this log. */
+  GcLog(List<Path> files) {
+    this.files = List.copyOf(files);
+    this.offsets = new long[files.size()];
+  }
+
+  /** The JVM option that writes this (single) log. */
   String option() {
-    return "-Xlog:gc:file=" + file;
+    return "-Xlog:gc:file=" + files.get(0);
   }
 
   String collector() {
     return collector;
   }
 
-  /** The pauses logged since the last call (complete lines only). */
+  /** The pauses logged since the last call (complete lines only), summed over every log. */
   synchronized Pauses next() {
+    Pauses sum = NONE;
+    for (int i = 0; i < files.size(); i++) {
+      sum = sum.plus(next(i));
+    }
+    return sum;
+  }
+
+  private Pauses next(int index) {
+    Path file = files.get(index);
     int count = 0;
     double total = 0;
     double max = 0;
     if (!Files.isReadable(file)) {
-      return new Pauses(0, 0, 0);
+      return NONE;
     }
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
       long length = in.length();
-      if (length <= offset) {
-        return new Pauses(0, 0, 0);
+      if (length <= offsets[index]) {
+        return NONE;
       }
-      byte[] bytes = new byte[(int) (length - offset)];
-      in.seek(offset);
+      byte[] bytes = new byte[(int) (length - offsets[index])];
+      in.seek(offsets[index]);
       in.readFully(bytes);
       int end = lastNewline(bytes);
       if (end < 0) {
-        return new Pauses(0, 0, 0);
+        return NONE;
       }
-      offset += end + 1;
+      offsets[index] += end + 1;
       for (String line : new String(bytes, 0, end, StandardCharsets.UTF_8).split("\n")) {
         Matcher m = PAUSE.matcher(line.trim());
         if (m.find()) {

@@ -13,14 +13,12 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,7 +36,9 @@ import java.util.stream.Stream;
 
 /**
  * {@code ingest}: registry notifications in, WebSocket messages out, through a real node (the fat
- * jar, as its own JVM, pinned to its own core). Two figures (the issue's Step 3):
+ * jar, as its own JVM, pinned to its own core) or, with {@code --cluster N}, a local cluster of N
+ * nodes sharing PostgreSQL ({@link LocalCluster}, all of it pinned to the node core; the senders and
+ * clients spread over the nodes round robin). Two figures (the issue's Step 3):
  *
  * <ol>
  *   <li><b>accepted events/s</b> into one registry: C notifications in flight, each answered
@@ -58,7 +58,7 @@ final class IngestBench {
                                  working directory, then from this jar's place in the repository)
         --events N               events per measured throughput run, per envelope size (20000)
         --warmup-seconds S       warm-up: runs of --warmup-events with the smallest envelope until S s
-                                 have passed (25), then one run of every other size
+                                 have passed (25; with --cluster 90), then one run of every other size
         --warmup-events N        events per warm-up run (5000)
         --envelopes LIST         events per notification in the throughput phase (1,50)
         --senders C              notifications in flight in the throughput phase (8)
@@ -75,8 +75,14 @@ final class IngestBench {
         --node-cpus LIST         taskset CPU list of the node JVM (0)
         --bench-cpus LIST        taskset CPU list of this benchmark's JVM: senders and clients (1)
         --no-pin                 run without taskset
-        --node-jvm-opts "..."    options of the node JVM (-Xms1g -Xmx1g)
+        --node-jvm-opts "..."    options of the node JVM (-Xms1g -Xmx1g; with --cluster, of each node:
+                                 -Xms512m -Xmx512m -XX:+UseSerialGC)
         --bench-jvm-opts "..."   options of the benchmark JVM (-Xms1g -Xmx1g)
+        --cluster N              instead of one node (H2), start N nodes sharing PostgreSQL with
+                                 cluster-config/local-cluster.sh start N (stopped at the end, always);
+                                 nodes and PostgreSQL pinned to --node-cpus; the senders send their
+                                 notifications to the nodes' ingest round robin, the clients connect to
+                                 the nodes' gateways round robin; node CPU% = every node + PostgreSQL
 
       The node runs as `taskset -c NODE_CPUS java NODE_JVM_OPTS -jar regcast.jar` on free ports and a
       temporary data directory (deleted at the end); the command re-executes itself under
@@ -114,7 +120,9 @@ final class IngestBench {
       String benchCpus,
       boolean pin,
       List<String> nodeJvmOpts,
-      List<String> benchJvmOpts) {
+      List<String> benchJvmOpts,
+      int cluster,
+      String commandLine) {
 
     static Options parse(String[] args) {
       Optional<Path> jar = Optional.empty();
@@ -136,6 +144,9 @@ final class IngestBench {
       boolean pin = true;
       List<String> nodeJvm = List.of("-Xms1g", "-Xmx1g");
       List<String> benchJvm = List.of("-Xms1g", "-Xmx1g");
+      int cluster = 0;
+      boolean nodeJvmGiven = false;
+      boolean warmupGiven = false;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--no-pin")) {
@@ -156,20 +167,38 @@ final class IngestBench {
           case "--clients" -> clients = positive(a, v);
           case "--interval-ms" -> interval = positive(a, v);
           case "--seconds" -> seconds = positive(a, v);
-          case "--warmup-seconds" -> warmupSeconds = Integer.parseInt(v);
+          case "--warmup-seconds" -> {
+            warmupSeconds = Integer.parseInt(v);
+            warmupGiven = true;
+          }
           case "--latency-warmup-seconds" -> latencyWarmupSeconds = positive(a, v);
           case "--rounds" -> rounds = positive(a, v);
           case "--quiet-cpu" -> quietCpu = positive(a, v);
           case "--quiet-max-seconds" -> quietMax = Integer.parseInt(v);
           case "--node-cpus" -> nodeCpus = v;
           case "--bench-cpus" -> benchCpus = v;
-          case "--node-jvm-opts" -> nodeJvm = words(v);
+          case "--node-jvm-opts" -> {
+            nodeJvm = words(v);
+            nodeJvmGiven = true;
+          }
+          case "--cluster" -> cluster = positive(a, v);
           case "--bench-jvm-opts" -> benchJvm = words(v);
           default -> throw new IllegalArgumentException("unknown option " + a);
         }
       }
+      if (cluster > 0 && !nodeJvmGiven) {
+        // Three JVMs share the node core and the machine's memory: a smaller heap each; full JIT
+        // (local-cluster.sh's own default stops at C1 for a fast start, not what is measured here).
+        nodeJvm = List.of("-Xms512m", "-Xmx512m", "-XX:+UseSerialGC");
+      }
+      if (cluster > 0 && !warmupGiven) {
+        // N JVMs compile on the one node core: 25 s leaves round 1 at about half of round 2's rate
+        // (569 → 1263 events/s with 3 nodes); 90 s is the single node's steady-state advice.
+        warmupSeconds = 90;
+      }
       return new Options(jar, events, warmupEvents, envelopes, senders, registries, clients, interval, seconds, warmupSeconds,
-          latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm);
+          latencyWarmupSeconds, rounds, quietCpu, quietMax, nodeCpus, benchCpus, pin, nodeJvm, benchJvm, cluster,
+          "ingest " + String.join(" ", args));
     }
 
     private static int positive(String name, String value) {
@@ -188,7 +217,7 @@ final class IngestBench {
   /** One throughput run's figures. */
   record Throughput(
       String round, int envelope, int events, int requests, double eventsPerSecond, double requestsPerSecond,
-      double p50Millis, double p99Millis, double drainSeconds, double nodeCpu, double benchCpu, GcLog.Pauses gc, long failed,
+      double p50Millis, double p99Millis, double drainSeconds, double nodeCpu, double databaseCpu, double benchCpu, GcLog.Pauses gc, long failed,
       long missing, long duplicates, long unexpected, String failures) {
     long errors() {
       return failed + missing + duplicates;
@@ -198,7 +227,7 @@ final class IngestBench {
   /** One latency run's figures (milliseconds). */
   record Latency(
       String round, int events, long samples, double p50, double p90, double p99, double max, double ingestP50,
-      double ingestP99, double nodeCpu, double benchCpu, GcLog.Pauses gc, long failed, long missing, long duplicates, long unexpected,
+      double ingestP99, double nodeCpu, double databaseCpu, double benchCpu, GcLog.Pauses gc, long failed, long missing, long duplicates, long unexpected,
       String failures) {
     long errors() {
       return failed + missing + duplicates;
@@ -211,8 +240,8 @@ final class IngestBench {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final HttpClient wsHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String instanceId = UUID.randomUUID().toString();
-  private NodeJvm node;
-  private GcLog gc;
+  /** The node or the cluster: set-up through its first node, load over all of them. */
+  private RegcastNodes nodes;
   private String adminKey;
   private String registryId;
   /** Every registry; the first is {@link #registryId}, whose trigger the phases reconfigure. */
@@ -261,12 +290,10 @@ final class IngestBench {
   private int run(boolean pinned) throws Exception {
     Path jar = nodeJar();
     Path tmp = Files.createTempDirectory("regcast-ingest-");
-    byte[] secret = new byte[16];
-    new SecureRandom().nextBytes(secret);
-    adminKey = "bench-admin-" + HexFormat.of().formatHex(secret);
+    adminKey = RegcastTarget.newAdminKey();
     Thread cleanup = new Thread(() -> {
-      if (node != null) {
-        node.stop();
+      if (nodes != null) {
+        nodes.stop();
       }
       deleteTree(tmp);
     }, "cleanup");
@@ -274,15 +301,11 @@ final class IngestBench {
     boolean ok = false;
     long wall0 = System.nanoTime();
     try {
-      gc = new GcLog(tmp.resolve("node-gc.log"));
-      List<String> nodeJvm = new ArrayList<>(options.nodeJvmOpts());
-      if (nodeJvm.stream().noneMatch(o -> o.startsWith("-Xlog:gc"))) {
-        nodeJvm.add(gc.option());
-      }
-      node = NodeJvm.start(jar, tmp.resolve("data"), tmp.resolve("node.log"), adminKey,
-          pinned ? GatewayBench.onPath("taskset") : Optional.empty(), options.nodeCpus(), nodeJvm,
-          Duration.ofSeconds(90));
-      gc.next();
+      Optional<String> taskset = pinned ? GatewayBench.onPath("taskset") : Optional.empty();
+      nodes = options.cluster() > 0
+          ? LocalCluster.start(jar, options.cluster(), adminKey, options.nodeJvmOpts(), taskset.map(t -> options.nodeCpus()))
+          : RegcastNodes.startNode(jar, tmp, adminKey, taskset, options.nodeCpus(), options.nodeJvmOpts(), Duration.ofSeconds(90));
+      nodes.gcLog().next();
       printHeader(pinned, jar);
       setUp();
       List<Throughput> throughput = new ArrayList<>();
@@ -319,15 +342,15 @@ final class IngestBench {
       ok = warmupErrors == 0
           && Stream.concat(throughput.stream().map(Throughput::errors), latencies.stream().map(Latency::errors))
               .allMatch(e -> e == 0);
-      if (!node.alive()) {
+      if (!nodes.alive()) {
         ok = false;
-        System.out.println("the node exited during the run; its last lines:\n" + node.tail());
+        System.out.println("a node exited during the run; the last lines:\n" + nodes.tail());
       }
     } catch (Exception e) {
       System.out.println("FAILED: " + e);
       e.printStackTrace(System.out);
-      if (node != null) {
-        System.out.println("the node's last lines:\n" + node.tail());
+      if (nodes != null) {
+        System.out.println("the last lines of the node(s):\n" + nodes.tail());
       }
     } finally {
       for (Group g : new Group[] {bulk, latency}) {
@@ -335,10 +358,10 @@ final class IngestBench {
           g.abort();
         }
       }
-      long stopMillis = node == null ? 0 : node.stop();
+      long stopMillis = nodes == null ? 0 : nodes.stop();
       deleteTree(tmp);
       Runtime.getRuntime().removeShutdownHook(cleanup);
-      System.out.printf(Locale.ROOT, "node stopped (SIGTERM) in %s; temp dir deleted; total %.0f s; load average at the end %.2f%n",
+      System.out.printf(Locale.ROOT, "node(s) stopped (SIGTERM) in %s; temp dir deleted; total %.0f s; load average at the end %.2f%n",
           stopMillis < 0 ? "more than 30 s: killed" : stopMillis + " ms", (System.nanoTime() - wall0) / 1e9,
           ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
@@ -392,7 +415,7 @@ final class IngestBench {
             + "\"subject\":{\"id\":\"" + serviceAccountId + "\",\"type\":\"serviceAccount\"}}}]}");
     // The image exists before the trigger does: every event after is a CreateImageTag alone.
     for (String registry : registryIds) {
-      HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null))), registry),
+      HttpResponse<String> seeded = http.send(notification(envelope(List.of(event("seed", null))), registry, 0),
           HttpResponse.BodyHandlers.ofString());
       if (seeded.statusCode() != 202) {
         throw new IllegalStateException("the seed notification got " + seeded.statusCode() + ": " + seeded.body());
@@ -404,9 +427,16 @@ final class IngestBench {
       create("/triggers/v1/triggers", "{\"folderId\":\"" + folder + "\",\"name\":\"bench" + k + "\",\"rule\":"
           + rule(registryIds.get(k), 100, BULK_PATH) + "}");
     }
-    URI base = URI.create(node.gatewayBase() + "/gateways/" + gatewayId);
-    bulk = Group.connect(wsHttp, URI.create(base + BULK_PATH), 1);
-    latency = Group.connect(wsHttp, URI.create(base + LATENCY_PATH), options.clients());
+    for (String path : List.of(BULK_PATH, LATENCY_PATH)) {
+      nodes.awaitGatewayOnEveryNode("/gateways/" + gatewayId + path, Duration.ofSeconds(60));
+    }
+    bulk = Group.connect(wsHttp, gatewayUris(BULK_PATH), 1);
+    latency = Group.connect(wsHttp, gatewayUris(LATENCY_PATH), options.clients());
+  }
+
+  /** The path on every node's gateway; clients take them round robin. */
+  private List<URI> gatewayUris(String path) {
+    return nodes.gatewayBases().stream().map(b -> URI.create(b + "/gateways/" + gatewayId + path)).toList();
   }
 
   private String rule(int size, String path) {
@@ -454,10 +484,10 @@ final class IngestBench {
     int quiet = 0;
     double last = Double.NaN;
     while (quiet < 2 && System.nanoTime() < deadline) {
-      long c0 = node.cpuNanos();
+      long c0 = nodes.cpuNanos();
       long w0 = System.nanoTime();
       LockSupport.parkNanos(500_000_000);
-      last = percent(node.cpuNanos() - c0, System.nanoTime() - w0);
+      last = percent(nodes.cpuNanos() - c0, System.nanoTime() - w0);
       quiet = last < options.quietCpu() ? quiet + 1 : 0;
     }
     System.out.printf(Locale.ROOT, "  (node %s after %.1f s: %.0f%% CPU)%n", quiet >= 2 ? "quiet" : "NOT quiet",
@@ -469,7 +499,7 @@ final class IngestBench {
   }
 
   private JsonNode call(String method, String path, String body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(node.httpBase() + path))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(nodes.httpBases().get(0) + path))
         .header("Authorization", "Bearer " + adminKey)
         .header("Content-Type", "application/json")
         .timeout(Duration.ofSeconds(30))
@@ -485,11 +515,13 @@ final class IngestBench {
   // ---- notifications ----
 
   private HttpRequest notification(byte[] body) {
-    return notification(body, registryId);
+    return notification(body, registryId, 0);
   }
 
-  private HttpRequest notification(byte[] body, String registryId) {
-    return HttpRequest.newBuilder(URI.create(node.httpBase() + "/container-registry/v1/registries/" + registryId + "/notifications"))
+  /** A notification to the registry's ingest on node {@code i} (modulo the nodes: round robin). */
+  private HttpRequest notification(byte[] body, String registryId, int i) {
+    List<String> bases = nodes.httpBases();
+    return HttpRequest.newBuilder(URI.create(bases.get(i % bases.size()) + "/container-registry/v1/registries/" + registryId + "/notifications"))
         .header("Authorization", "Bearer " + adminKey)
         .header("Content-Type", DIST)
         .timeout(Duration.ofSeconds(60))
@@ -533,7 +565,7 @@ final class IngestBench {
       for (int j = 0; j < envelope; j++) {
         list.add(event("e" + (base + (long) i * envelope + j), at));
       }
-      bodies.add(notification(envelope(list), registryIds.get(i % registryIds.size())));
+      bodies.add(notification(envelope(list), registryIds.get(i % registryIds.size()), i));
     }
     Round r = new Round(base, events, bulk.size(), false);
     bulk.current = r;
@@ -545,8 +577,9 @@ final class IngestBench {
     CountDownLatch finished = new CountDownLatch(1);
     long[] lastAnswer = new long[1];
 
-    gc.next();
-    long node0 = node.cpuNanos();
+    nodes.gcLog().next();
+    long node0 = nodes.cpuNanos();
+    long database0 = nodes.databaseCpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     class Sender {
@@ -586,9 +619,10 @@ final class IngestBench {
       throw new IllegalStateException("throughput run: " + done.get() + " of " + requests + " answers after 150 s");
     }
     long t1 = System.nanoTime();
-    long node1 = node.cpuNanos();
+    long node1 = nodes.cpuNanos();
+    long database1 = nodes.databaseCpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
-    GcLog.Pauses pauses = gc.next();
+    GcLog.Pauses pauses = nodes.gcLog().next();
     double seconds = (lastAnswer[0] - t0) / 1e9;
     // Delivery runs behind the 202s: wait until the client has every event (or 30 s).
     await(r::complete, Duration.ofSeconds(30), null);
@@ -597,7 +631,8 @@ final class IngestBench {
     return new Throughput(round, envelope, events, requests, events / seconds, requests / seconds,
         percentile(answerNanos, 50) / 1e6, percentile(answerNanos, 99) / 1e6,
         Math.max(0, lastArrival - lastAnswer[0]) / 1e9,
-        percent(node1 - node0, t1 - t0), percent(bench1 - bench0, t1 - t0), pauses,
+        percent(node1 - node0, t1 - t0), database0 < 0 ? Double.NaN : percent(database1 - database0, t1 - t0),
+        percent(bench1 - bench0, t1 - t0), pauses,
         failed.get(), r.missing(), r.duplicates(), r.unexpected(), String.join("; ", failures));
   }
 
@@ -614,8 +649,9 @@ final class IngestBench {
     ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     CountDownLatch answered = new CountDownLatch(events);
 
-    gc.next();
-    long node0 = node.cpuNanos();
+    nodes.gcLog().next();
+    long node0 = nodes.cpuNanos();
+    long database0 = nodes.databaseCpuNanos();
     long bench0 = ProcessCpu.nanosOf(ProcessHandle.current());
     long t0 = System.nanoTime();
     for (int i = 0; i < events; i++) {
@@ -626,7 +662,7 @@ final class IngestBench {
       long seq = base + i;
       long sent = System.nanoTime();
       // The tag carries the send time (µs since this JVM's epoch): the client needs nothing else.
-      HttpRequest request = notification(envelope(List.of(event("e" + seq + "-" + (sent - EPOCH) / 1000, null))));
+      HttpRequest request = notification(envelope(List.of(event("e" + seq + "-" + (sent - EPOCH) / 1000, null))), registryId, i);
       int index = i;
       http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((answer, error) -> {
         ingestNanos[index] = System.nanoTime() - sent;
@@ -645,9 +681,10 @@ final class IngestBench {
       throw new IllegalStateException("latency run: " + (events - answered.getCount()) + " of " + events + " answers");
     }
     long t1 = System.nanoTime();
-    long node1 = node.cpuNanos();
+    long node1 = nodes.cpuNanos();
+    long database1 = nodes.databaseCpuNanos();
     long bench1 = ProcessCpu.nanosOf(ProcessHandle.current());
-    GcLog.Pauses pauses = gc.next();
+    GcLog.Pauses pauses = nodes.gcLog().next();
     await(r::complete, Duration.ofSeconds(10), null);
     long[] samples = r.latencies();
     Arrays.sort(samples);
@@ -656,7 +693,8 @@ final class IngestBench {
         percentile(samples, 50) / 1e6, percentile(samples, 90) / 1e6, percentile(samples, 99) / 1e6,
         (samples.length == 0 ? 0 : samples[samples.length - 1]) / 1e6,
         percentile(ingestNanos, 50) / 1e6, percentile(ingestNanos, 99) / 1e6,
-        percent(node1 - node0, t1 - t0), percent(bench1 - bench0, t1 - t0), pauses,
+        percent(node1 - node0, t1 - t0), database0 < 0 ? Double.NaN : percent(database1 - database0, t1 - t0),
+        percent(bench1 - bench0, t1 - t0), pauses,
         failed.get(), r.missing(), r.duplicates(), r.unexpected(), String.join("; ", failures));
   }
 
@@ -668,12 +706,13 @@ final class IngestBench {
     final AtomicLong errors = new AtomicLong();
     volatile Round current;
 
-    static Group connect(HttpClient client, URI uri, int n) {
+    /** n clients over the URIs (one per node), round robin. */
+    static Group connect(HttpClient client, List<URI> uris, int n) {
       Group g = new Group();
       List<CompletableFuture<WebSocket>> opening = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         opening.add(client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
-            .buildAsync(uri, new Receiver(g, i)).toCompletableFuture());
+            .buildAsync(uris.get(i % uris.size()), new Receiver(g, i)).toCompletableFuture());
       }
       for (CompletableFuture<WebSocket> f : opening) {
         g.sockets.add(f.join());
@@ -891,16 +930,23 @@ final class IngestBench {
   // ---- output ----
 
   private void printHeader(boolean pinned, Path jar) throws IOException {
-    System.out.printf(Locale.ROOT, "regcast ingest benchmark: node %s (%s), ready in %d ms%n", jar,
-        Files.getLastModifiedTime(jar), node.readyMillis());
-    System.out.printf(Locale.ROOT, "node JVM: %s, %s, %s GC; benchmark JVM: CPUs %s (%d available), %s; %s %s%n",
-        pinned ? "pinned to CPUs " + options.nodeCpus() : "not pinned", String.join(" ", options.nodeJvmOpts()), gc.collector(),
+    System.out.printf(Locale.ROOT, "regcast ingest benchmark: %s (%s, built %s)%n", nodes.describe(), jar,
+        Files.getLastModifiedTime(jar));
+    System.out.println("command: java -jar src/bench/target/regcast-bench.jar " + options.commandLine());
+    System.out.printf(Locale.ROOT, "node JVM%s: %s, %s, %s GC; benchmark JVM: CPUs %s (%d available), %s; %s %s%n",
+        options.cluster() > 0 ? "s" : "", pinned ? "pinned to CPUs " + options.nodeCpus() : "not pinned",
+        String.join(" ", options.nodeJvmOpts()), nodes.gcLog().collector(),
         GatewayBench.cpusAllowed(), Runtime.getRuntime().availableProcessors(), pinned ? "pinned" : "not pinned",
         System.getProperty("java.vm.name"), System.getProperty("java.version"));
-    System.out.printf(Locale.ROOT, "machine: CPUs %s online, load average %.2f at the start (anything else running shares these cores)%n",
-        GatewayBench.cpusOnline(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    // machineLine's CPU count is this (pinned) JVM's; "online" is the machine's.
+    System.out.printf(Locale.ROOT, "%s; load average %.2f at the start (anything else running shares these cores)%n",
+        Compare.machineLine(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.printf(Locale.ROOT, "throughput: %d events/run, envelopes of %s event(s), %d notifications in flight, over %d registr%s;%n",
         options.events(), options.envelopes(), options.senders(), options.registries(), options.registries() == 1 ? "y" : "ies (round robin)");
+    if (options.cluster() > 0) {
+      System.out.printf(Locale.ROOT, "cluster: %d nodes; notifications to the nodes' ingest round robin, clients on the nodes' "
+          + "gateways round robin; node CPU%% = every node JVM + PostgreSQL's processes%n", options.cluster());
+    }
     System.out.println("  each event a manifest push of one image under a new tag (one CreateImageTag); the trigger takes");
     System.out.println("  CREATE_IMAGE_TAG only, batches of 100 (cutoff 1s), to 1 client on " + BULK_PATH);
     System.out.printf(Locale.ROOT, "latency: batch size 1, %d clients on %s, one event (one notification) every %d ms for %d s%n",
@@ -914,7 +960,7 @@ final class IngestBench {
 
   private static Throughput progress(Throughput t) {
     System.out.printf(Locale.ROOT, "  %-7s throughput, envelope %2d, %6d events: %6.0f events/s, node/bench CPU %s, GCs %s, errors %s%n",
-        t.round(), t.envelope(), t.events(), t.eventsPerSecond(), cpu(t.nodeCpu(), t.benchCpu()), pauses(t.gc()),
+        t.round(), t.envelope(), t.events(), t.eventsPerSecond(), cpu(t.nodeCpu(), t.databaseCpu(), t.benchCpu()), pauses(t.gc()),
         errors(t.failed(), t.missing(), t.duplicates(), t.unexpected(), t.failures()));
     System.out.flush();
     return t;
@@ -922,14 +968,14 @@ final class IngestBench {
 
   private static Latency progress(Latency l) {
     System.out.printf(Locale.ROOT, "  %-7s latency, %4d events: p50 %.1f ms, p99 %.1f ms, node/bench CPU %s, GCs %s, errors %s%n",
-        l.round(), l.events(), l.p50(), l.p99(), cpu(l.nodeCpu(), l.benchCpu()), pauses(l.gc()),
+        l.round(), l.events(), l.p50(), l.p99(), cpu(l.nodeCpu(), l.databaseCpu(), l.benchCpu()), pauses(l.gc()),
         errors(l.failed(), l.missing(), l.duplicates(), l.unexpected(), l.failures()));
     System.out.flush();
     return l;
   }
 
-  private static final String THROUGHPUT_ROW = "%-8s %8s %7s %8s %10s %12s %7s %12s %12s  %s%n";
-  private static final String LATENCY_ROW = "%-8s %6s %7s %7s %7s %7s %7s %12s %12s %12s  %s%n";
+  private static final String THROUGHPUT_ROW = "%-8s %8s %7s %8s %10s %12s %7s %18s %12s  %s%n";
+  private static final String LATENCY_ROW = "%-8s %6s %7s %7s %7s %7s %7s %12s %18s %12s  %s%n";
 
   private void printTables(List<Throughput> throughput, List<Latency> latencies) {
     System.out.println();
@@ -942,7 +988,7 @@ final class IngestBench {
           String.format(Locale.ROOT, "%.0f", t.requestsPerSecond()),
           String.format(Locale.ROOT, "%.1f/%.1f", t.p50Millis(), t.p99Millis()),
           String.format(Locale.ROOT, "%.2f", t.drainSeconds()),
-          cpu(t.nodeCpu(), t.benchCpu()), pauses(t.gc()),
+          cpu(t.nodeCpu(), t.databaseCpu(), t.benchCpu()), pauses(t.gc()),
           errors(t.failed(), t.missing(), t.duplicates(), t.unexpected(), t.failures()));
     }
     System.out.println();
@@ -955,7 +1001,7 @@ final class IngestBench {
           String.format(Locale.ROOT, "%.1f", l.p50()), String.format(Locale.ROOT, "%.1f", l.p90()),
           String.format(Locale.ROOT, "%.1f", l.p99()), String.format(Locale.ROOT, "%.1f", l.max()), l.samples(),
           String.format(Locale.ROOT, "%.1f/%.1f", l.ingestP50(), l.ingestP99()),
-          cpu(l.nodeCpu(), l.benchCpu()), pauses(l.gc()),
+          cpu(l.nodeCpu(), l.databaseCpu(), l.benchCpu()), pauses(l.gc()),
           errors(l.failed(), l.missing(), l.duplicates(), l.unexpected(), l.failures()));
     }
     System.out.println();
@@ -965,16 +1011,22 @@ final class IngestBench {
     System.out.println("  CPU% = process CPU time / wall time while sending, 100% = one core; c = benchmark-bound (its JVM");
     System.out.println("  above 80%), n = node-bound (node above 80%); errors: failed requests, missing and duplicate");
     System.out.println("  events (summed over clients), unexpected = events from outside the run (not errors);");
-    System.out.println("  GCs n/max ms = the node's GC pauses while sending: how many, the longest (" + gc.collector() + ").");
+    System.out.println("  GCs n/max ms = the node's GC pauses while sending: how many, the longest (" + nodes.gcLog().collector() + ")"
+        + (options.cluster() > 0 ? ", over every node;" : ";"));
+    if (options.cluster() > 0) {
+      System.out.println("  node% = every node JVM + PostgreSQL (its server and backends), all on the node core; (PG n) = PostgreSQL's part.");
+    }
   }
 
   private static String pauses(GcLog.Pauses p) {
     return String.format(Locale.ROOT, "%d/%.0f", p.count(), p.maxMillis());
   }
 
-  private static String cpu(double node, double bench) {
+  /** node/bench CPU% and the bound's mark; in a cluster, PostgreSQL's part of the node figure too. */
+  private static String cpu(double node, double database, double bench) {
     String mark = bench > BOUND ? " c" : node > BOUND ? " n" : "";
-    return String.format(Locale.ROOT, "%.0f/%.0f%s", node, bench, mark);
+    String ofIt = Double.isNaN(database) ? "" : String.format(Locale.ROOT, " (PG %.0f)", database);
+    return String.format(Locale.ROOT, "%.0f/%.0f%s%s", node, bench, mark, ofIt);
   }
 
   private static String errors(long failed, long missing, long duplicates, long unexpected, String failures) {

@@ -2,7 +2,6 @@ package io.regcast.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,20 +17,20 @@ import java.util.OptionalLong;
 
 /**
  * regcast as a server under test: the fat jar as its own JVM (H2 journal in a temporary data
- * directory, {@code WRITE_DELAY=0}), set up over its admin API with two registries, each with a
+ * directory, {@code WRITE_DELAY=0}) or a local cluster of such JVMs sharing PostgreSQL
+ * ({@link LocalCluster}), set up over the (first node's) admin API with two registries, each with a
  * trigger on one gateway: {@code SINGLE} (batch size 1 → path /ws) and {@code BATCHES} (size 100,
  * cutoff 1 s → path /bulk). Publishing is what a registry does: a Distribution notification of
  * one manifest push (the image under a new tag, the tag carrying the benchmark's tag), answered
- * {@code 202} once durably stored; the trigger renders it into the message clients receive.
+ * {@code 202} once durably stored; the trigger renders it into the message clients receive. In a
+ * cluster, publishing goes to the first node's ingest and clients connect to every node's gateway.
  */
 final class RegcastTarget implements ServerUnderTest {
   private static final String DIST = "application/vnd.docker.distribution.events.v1+json";
   private static final String DIGEST = "sha256:6d3edb806fcfd15ecea8af7adde0a1a8c6992e2ab882e0d3e6804cc5a0d0775c";
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final NodeJvm node;
-  private final GcLog gc;
-  private final List<String> jvmOpts;
+  private final RegcastNodes nodes;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private final String adminKey;
@@ -39,26 +38,35 @@ final class RegcastTarget implements ServerUnderTest {
   private String singleRegistry;
   private String batchRegistry;
 
-  private RegcastTarget(NodeJvm node, String adminKey, List<String> jvmOpts, GcLog gc) {
-    this.node = node;
-    this.gc = gc;
+  private RegcastTarget(RegcastNodes nodes, String adminKey) {
+    this.nodes = nodes;
     this.adminKey = adminKey;
-    this.jvmOpts = jvmOpts;
   }
 
+  /** One node JVM, pinned to {@code cpus}. */
   static RegcastTarget start(Path jar, Path tmp, Optional<String> taskset, String cpus, List<String> jvmOpts)
       throws Exception {
-    byte[] secret = new byte[16];
-    new SecureRandom().nextBytes(secret);
-    String key = "bench-admin-" + HexFormat.of().formatHex(secret);
+    String key = newAdminKey();
     // A new directory per start: a node bootstraps its admin key into a fresh journal only.
     Path dir = Files.createTempDirectory(tmp, "regcast-");
-    GcLog gc = new GcLog(dir.resolve("gc.log"));
-    List<String> opts = new java.util.ArrayList<>(jvmOpts);
-    opts.add(gc.option());
-    NodeJvm node = NodeJvm.start(jar, dir.resolve("data"), dir.resolve("node.log"), key, taskset, cpus, opts,
-        Duration.ofSeconds(120));
-    RegcastTarget t = new RegcastTarget(node, key, jvmOpts, gc);
+    return setUp(RegcastNodes.startNode(jar, dir, key, taskset, cpus, jvmOpts, Duration.ofSeconds(120)), key);
+  }
+
+  /** A local cluster of {@code n} nodes and PostgreSQL, all pinned to {@code cpus} if taskset is there. */
+  static RegcastTarget startCluster(Path jar, int n, Optional<String> taskset, String cpus, List<String> jvmOpts)
+      throws Exception {
+    String key = newAdminKey();
+    return setUp(LocalCluster.start(jar, n, key, jvmOpts, taskset.map(t -> cpus)), key);
+  }
+
+  static String newAdminKey() {
+    byte[] secret = new byte[16];
+    new SecureRandom().nextBytes(secret);
+    return "bench-admin-" + HexFormat.of().formatHex(secret);
+  }
+
+  private static RegcastTarget setUp(RegcastNodes nodes, String key) throws Exception {
+    RegcastTarget t = new RegcastTarget(nodes, key);
     try {
       t.setUp();
     } catch (Exception e) {
@@ -86,7 +94,7 @@ final class RegcastTarget implements ServerUnderTest {
             + "\"subject\":{\"id\":\"" + sa + "\",\"type\":\"serviceAccount\"}}}]}");
     // The image exists before the triggers: every event after is one CreateImageTag.
     for (String registry : List.of(singleRegistry, batchRegistry)) {
-      HttpResponse<String> seeded = http.send(HttpRequest.newBuilder(URI.create(node.httpBase() + ingestPath(registry)))
+      HttpResponse<String> seeded = http.send(HttpRequest.newBuilder(URI.create(httpBase() + ingestPath(registry)))
           .header("Authorization", "Bearer " + adminKey).header("Content-Type", DIST)
           .POST(HttpRequest.BodyPublishers.ofString(envelope("seed"))).build(), HttpResponse.BodyHandlers.ofString());
       if (seeded.statusCode() != 202) {
@@ -97,6 +105,9 @@ final class RegcastTarget implements ServerUnderTest {
         + rule(singleRegistry, 1, "/ws", sa) + "}");
     create("/triggers/v1/triggers", "{\"folderId\":\"" + folder + "\",\"name\":\"batches\",\"rule\":"
         + rule(batchRegistry, 100, "/bulk", sa) + "}");
+    for (Flow flow : Flow.values()) {
+      nodes.awaitGatewayOnEveryNode(subscribePath(flow), Duration.ofSeconds(60));
+    }
   }
 
   private String rule(String registry, int size, String path, String sa) {
@@ -129,7 +140,7 @@ final class RegcastTarget implements ServerUnderTest {
   }
 
   private JsonNode call(String method, String path, String body) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(node.httpBase() + path))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(httpBase() + path))
         .header("Authorization", "Bearer " + adminKey).header("Content-Type", "application/json")
         .timeout(Duration.ofSeconds(30)).method(method, HttpRequest.BodyPublishers.ofString(body)).build();
     HttpResponse<String> answer = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -139,6 +150,11 @@ final class RegcastTarget implements ServerUnderTest {
     return JSON.readTree(answer.body());
   }
 
+  /** The first node's API: set-up and publishing go there. */
+  private String httpBase() {
+    return nodes.httpBases().get(0);
+  }
+
   @Override
   public String name() {
     return "regcast";
@@ -146,14 +162,13 @@ final class RegcastTarget implements ServerUnderTest {
 
   @Override
   public String describe() {
-    return "regcast node (engine/target/regcast.jar, H2 journal, WRITE_DELAY=0), " + String.join(" ", jvmOpts)
-        + ", ready in " + node.readyMillis() + " ms";
+    return nodes.describe();
   }
 
   @Override
   public String durableWrites() {
-    return "per event: the registry's journal write (H2 commit, shared by the requests queued meanwhile) before the 202, "
-        + "then the trigger's flush event";
+    return "per event: the registry's journal write (" + (nodes instanceof LocalCluster ? "PostgreSQL" : "H2")
+        + " commit, shared by the requests queued meanwhile) before the 202, then the trigger's flush event";
   }
 
   @Override
@@ -163,7 +178,12 @@ final class RegcastTarget implements ServerUnderTest {
 
   @Override
   public int wsPort() {
-    return URI.create(node.gatewayBase()).getPort();
+    return wsPorts().get(0);
+  }
+
+  @Override
+  public List<Integer> wsPorts() {
+    return nodes.gatewayBases().stream().map(b -> URI.create(b).getPort()).toList();
   }
 
   @Override
@@ -173,7 +193,7 @@ final class RegcastTarget implements ServerUnderTest {
 
   @Override
   public String publishSpec(Flow flow, int size) {
-    URI base = URI.create(node.httpBase());
+    URI base = URI.create(httpBase());
     return base.getHost() + " " + base.getPort() + "\nPOST " + ingestPath(flow == Flow.SINGLE ? singleRegistry : batchRegistry)
         + " HTTP/1.1\nHost: " + base.getHost() + ":" + base.getPort() + "\nAuthorization: Bearer " + adminKey
         + "\nContent-Type: " + DIST + "\n\n" + envelope(Tag.PLACEHOLDER);
@@ -181,21 +201,21 @@ final class RegcastTarget implements ServerUnderTest {
 
   @Override
   public Optional<GcLog> gcLog() {
-    return Optional.of(gc);
+    return Optional.of(nodes.gcLog());
   }
 
   @Override
   public List<ProcessHandle> processes() {
-    return List.of(ProcessHandle.of(node.pid()).orElseThrow());
+    return nodes.processes();
   }
 
   @Override
   public OptionalLong jvmPid() {
-    return OptionalLong.of(node.pid());
+    return nodes.jvmPid();
   }
 
   @Override
   public void close() {
-    node.stop();
+    nodes.stop();
   }
 }
