@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -437,6 +438,13 @@ class ClusterFailoverIT {
           journaled.size() - new TreeSet<>(journaled).size(), journal.open(), ROLLING_RATE, ms(stoppedIngest - started),
           ms(connected - connecting));
       restarts.forEach(r -> System.out.println("[cluster 4] " + r));
+      if (!lost.isEmpty() || !journaled.containsAll(accepted)) {
+        // The database goes with the cluster: keep the registry's and the trigger's journals.
+        Path dump = Journal.dump(cluster.postgres(),
+            List.of("Registry|" + scene.registryId(), "Trigger|" + scene.triggerId()),
+            Path.of("target", "node-logs", "rolling-journal-" + System.currentTimeMillis() + ".txt"));
+        System.out.println("[cluster 4] journals of the registry and the trigger: " + dump.toAbsolutePath());
+      }
 
       assertEquals(List.of(), missed.stream().limit(20).toList(), () -> missed.size() + " required receipts missing, events " + BurstDelivery.ranges(lost));
       assertEquals(Set.of(), receivedByNobody, "accepted events no client received");

@@ -67,6 +67,27 @@ final class Journal {
     return new TriggerLog(List.copyOf(received), flushed);
   }
 
+  /**
+   * Writes every journal row of {@code persistenceIds} (in write order, with the writing
+   * incarnation and its time) to {@code file}, for the post-mortem of a failed test: the cluster's
+   * database is removed with it.
+   */
+  static Path dump(LocalPostgres postgres, List<String> persistenceIds, Path file) {
+    String ids = String.join(",", persistenceIds.stream().map(id -> "'" + id + "'").toList());
+    String sql =
+        "SELECT ordering || ' ' || persistence_id || ' #' || sequence_number || ' ' || writer || ' '"
+            + " || to_char(to_timestamp(write_timestamp / 1000.0), 'HH24:MI:SS.MS') || ' '"
+            + " || event_ser_manifest || ' ' || convert_from(event_payload, 'UTF8') FROM event_journal"
+            + " WHERE persistence_id IN (" + ids + ") ORDER BY ordering";
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.write(file, query(postgres, sql), UTF_8);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** One row per line, unaligned, as the regcast role over TCP (the test database trusts loopback). */
   private static List<String> query(LocalPostgres postgres, String sql) {
     try {

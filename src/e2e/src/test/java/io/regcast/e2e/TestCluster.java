@@ -113,6 +113,12 @@ public final class TestCluster implements AutoCloseable {
                 .withEnv("REGCAST_SEED_NODES", seeds.toString())
                 .withSystemProperty("config.file", overlay.toString());
         postgres.nodeEnvironment().forEach(node::withEnv);
+        // NodeProcess drops the CI machine's REGCAST_* variables; this one is let through on
+        // purpose, to run the same tests with the journal's other write parallelism.
+        String parallelism = System.getenv("REGCAST_WRITE_PARALLELISM");
+        if (parallelism != null && !parallelism.isBlank()) {
+          node.withEnv("REGCAST_WRITE_PARALLELISM", parallelism);
+        }
         JVM_OPTIONS.forEach(node::withJvmOption);
         cluster.nodes[i] = node;
       }
@@ -125,9 +131,11 @@ public final class TestCluster implements AutoCloseable {
       cluster.awaitHealthy(HEALTHY_DEADLINE);
       cluster.startedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       System.out.printf(
-          "[cluster] PostgreSQL on %d and %d nodes up and ready in %d ms (JVM launch to ready line: %s)%n",
+          "[cluster] PostgreSQL on %d and %d nodes up and ready in %d ms (JVM launch to ready line: %s;"
+              + " journal write parallelism %s)%n",
           postgres.port(), SIZE, cluster.startedMillis,
-          Stream.of(cluster.nodes).map(n -> n.startMillis() + " ms").toList());
+          Stream.of(cluster.nodes).map(n -> n.startMillis() + " ms").toList(),
+          Optional.ofNullable(System.getenv("REGCAST_WRITE_PARALLELISM")).orElse("as configured"));
       return cluster;
     } catch (Exception | Error e) {
       cluster.close();
