@@ -19,7 +19,15 @@ public final class Delivery {
 
   /** How a registry hands events to a trigger (the node wires it to the trigger's entity). */
   public interface ToTrigger {
-    void deliver(String triggerId, String registryId, List<Sequenced> events, ActorRef<Ack> ackTo);
+    /**
+     * Sends {@code events} (consecutive sequence numbers) to a trigger. {@code held} is what the
+     * registry knows the trigger holds or is not owed: every event up to it was acknowledged by
+     * the trigger or came before its subscription. The events need not follow {@code held} at
+     * once — a registry sends what is new after its last delivery without waiting for the ack —
+     * so a trigger that holds neither {@code held} nor its own watermark right before the first
+     * event has missed an earlier delivery (see the trigger's gap check).
+     */
+    void deliver(String triggerId, String registryId, long held, List<Sequenced> events, ActorRef<Ack> ackTo);
   }
 
   /** How a trigger (un)subscribes from a registry (the node wires it to the registry's entity). */

@@ -433,11 +433,14 @@ public final class RegistryEntity
   }
 
   private void deliver(RegistryState state, String triggerId) {
-    long from = Math.max(acked(state, triggerId), sent.getOrDefault(triggerId, 0L));
+    long acked = acked(state, triggerId);
+    long from = Math.max(acked, sent.getOrDefault(triggerId, 0L));
     List<Delivery.Sequenced> pending = state.after(from, settings.maxEventsPerDelivery());
     if (!pending.isEmpty()) {
       sent.put(triggerId, pending.get(pending.size() - 1).seq());
-      triggers.deliver(triggerId, registryId, pending, ackAdapter);
+      // With what is acknowledged, so that the trigger can tell when an earlier delivery of the
+      // same stream never reached it (dropped in a hand-over) instead of storing past the gap.
+      triggers.deliver(triggerId, registryId, acked, pending, ackAdapter);
     }
   }
 

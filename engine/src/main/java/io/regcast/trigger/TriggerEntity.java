@@ -97,8 +97,8 @@ public final class TriggerEntity
 
   /** The port registries deliver through, for the node to wire. */
   public static Delivery.ToTrigger deliveries(ActorSystem<?> system) {
-    return (triggerId, registryId, events, ackTo) ->
-        ClusterSharding.get(system).entityRefFor(ENTITY_KEY, triggerId).tell(new Deliver(registryId, events, ackTo));
+    return (triggerId, registryId, held, events, ackTo) ->
+        ClusterSharding.get(system).entityRefFor(ENTITY_KEY, triggerId).tell(new Deliver(registryId, held, events, ackTo));
   }
 
   public static Behavior<Command> create(
@@ -141,8 +141,11 @@ public final class TriggerEntity
 
   public record GetRuntime(ActorRef<Runtime> replyTo) implements Command {}
 
-  /** Events of a registry, in sequence order; acknowledged to {@code ackTo} once stored. */
-  public record Deliver(String registryId, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo)
+  /**
+   * Events of a registry, in sequence order, following what the registry counts as {@code held}
+   * here (see {@link Delivery.ToTrigger#deliver}); acknowledged to {@code ackTo} once stored.
+   */
+  public record Deliver(String registryId, long held, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo)
       implements Command {}
 
   private enum CutoffReached implements Command {
@@ -243,6 +246,8 @@ public final class TriggerEntity
   private String subscribedTo;
   /** Configure requests answered once the new registry confirms the subscription. */
   private final List<ActorRef<Applied>> awaitingSubscription = new ArrayList<>();
+  /** The watermark a gap was last logged at: once per gap, not for every delivery until it is filled. */
+  private long gapLoggedAt = -1;
 
   private TriggerEntity(
       String triggerId,
@@ -408,6 +413,22 @@ public final class TriggerEntity
     long watermark = state.watermark(cmd.registryId());
     if (upTo <= watermark) {
       cmd.ackTo().tell(new Delivery.Ack(triggerId, watermark));
+      return Effect().noReply();
+    }
+    long first = cmd.events().get(0).seq();
+    if (first > Math.max(watermark, cmd.held()) + 1) {
+      // An earlier delivery never arrived: the previous incarnation of this entity dropped it while
+      // stopping for a hand-over (a stopping entity discards what comes in while its last write is
+      // in flight), or it went to the node that was leaving. Storing these would move the
+      // watermark past the missing events for good — they would be acknowledged and never sent
+      // again. Nothing is stored or acknowledged: the registry sends everything after what was
+      // acknowledged again on its next redelivery tick, and that fills the gap.
+      if (gapLoggedAt != watermark) {
+        gapLoggedAt = watermark;
+        context.getLog().info(
+            "Trigger {}: events {}..{} of registry {} never arrived (got {}..{}, holding up to {}); waiting for them to be sent again",
+            triggerId, Math.max(watermark, cmd.held()) + 1, first - 1, cmd.registryId(), first, upTo, watermark);
+      }
       return Effect().noReply();
     }
     List<CrEvent> matched = new ArrayList<>();

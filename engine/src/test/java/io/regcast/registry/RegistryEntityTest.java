@@ -172,7 +172,8 @@ class RegistryEntityTest {
   // ---- the fake trigger side ----
 
   /** One delivery to a trigger, with the ref to acknowledge it to. */
-  record Delivered(String triggerId, String registryId, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo) {
+  record Delivered(
+      String triggerId, String registryId, long held, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo) {
     List<Long> seqs() {
       return events.stream().map(Delivery.Sequenced::seq).toList();
     }
@@ -187,8 +188,9 @@ class RegistryEntityTest {
     private final LinkedBlockingQueue<Delivered> deliveries = new LinkedBlockingQueue<>();
 
     @Override
-    public void deliver(String triggerId, String registryId, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo) {
-      deliveries.add(new Delivered(triggerId, registryId, List.copyOf(events), ackTo));
+    public void deliver(
+        String triggerId, String registryId, long held, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo) {
+      deliveries.add(new Delivered(triggerId, registryId, held, List.copyOf(events), ackTo));
     }
 
     Delivered next() {
@@ -606,6 +608,32 @@ class RegistryEntityTest {
     assertEquals(List.of(3L, 4L), second.seqs());
     second.ack(4);
     assertEquals(List.of(5L, 6L), triggers.next().seqs());
+    triggers.expectNone(QUIET);
+  }
+
+  /**
+   * Each delivery carries what the trigger has acknowledged (or is not owed: what came before its
+   * subscription), so that a trigger receiving a delivery that does not follow it knows an earlier
+   * one was lost, and waits for the redelivery instead of storing past the gap.
+   */
+  @Test
+  void eachDeliveryCarriesWhatTheTriggerHolds() {
+    ingest(push("s0", D1, "v1")); // seq 1, 2: before the subscription
+    subscribe(TRIGGER);
+    ingest(push("s1", D2, "a"));
+    Delivered first = triggers.next();
+    assertEquals(List.of(3L, 4L), first.seqs());
+    assertEquals(2, first.held(), "what came before the subscription");
+    ingest(push("s2", D3, "b"));
+    Delivered second = triggers.next(); // sent without waiting for the first's acknowledgement
+    assertEquals(List.of(5L, 6L), second.seqs());
+    assertEquals(2, second.held(), "3..4 are not acknowledged: a trigger that lost them can tell");
+
+    first.ack(4);
+    ingest(push("s3", D1, "c"));
+    Delivered third = triggers.next();
+    assertEquals(List.of(7L), third.seqs());
+    assertEquals(4, third.held());
     triggers.expectNone(QUIET);
   }
 
