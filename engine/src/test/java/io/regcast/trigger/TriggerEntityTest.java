@@ -184,15 +184,18 @@ class TriggerEntityTest {
 
     @Override
     public CompletionStage<Done> subscribe(String registryId, String triggerId) {
-      probe.getRef().tell(new Call("subscribe", registryId, triggerId));
       if (failFirst.getAndDecrement() > 0) {
+        probe.getRef().tell(new Call("subscribe", registryId, triggerId));
         return CompletableFuture.failedFuture(new IllegalStateException("registry not reachable"));
       }
       if (!manual) {
+        probe.getRef().tell(new Call("subscribe", registryId, triggerId));
         return CompletableFuture.completedFuture(Done.getInstance());
       }
       CompletableFuture<Done> future = new CompletableFuture<>();
+      // pending before the call is seen: a test confirms as soon as it sees the call
       pending.put(registryId, future);
+      probe.getRef().tell(new Call("subscribe", registryId, triggerId));
       return future;
     }
 
