@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for the side-by-side benchmark (src/bench/README.md): installs the peers if they are
-# missing (Debian: nginx-light + libnginx-mod-nchan via apt; npm ws from peers/node's lock file),
+# missing (Debian: nginx-light + libnginx-mod-nchan via apt, and postgresql + curl for the cluster
+# runs; npm ws from peers/node's lock file),
 # builds the jars if they are missing, then runs
 #   java -jar src/bench/target/regcast-bench.jar compare "$@"
 # and the single-node ingest benchmark (scenario 5): durable accepted events/s into one registry,
@@ -26,6 +27,11 @@ missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] || missing+=(libnginx-mod-nchan)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+if [ "${SKIP_CLUSTER:-0}" != 1 ]; then
+  # cluster-config/local-cluster.sh: a throwaway PostgreSQL (initdb/pg_ctl) and curl for /ready
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+fi
 if ((${#missing[@]})); then
   echo "apt: installing ${missing[*]}"
   as_root apt-get update -q
