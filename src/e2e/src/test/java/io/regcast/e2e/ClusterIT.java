@@ -1,26 +1,26 @@
 package io.regcast.e2e;
 
-import static io.regcast.e2e.DistributionEvents.digest;
-import static io.regcast.e2e.DistributionEvents.envelope;
-import static io.regcast.e2e.DistributionEvents.push;
+import static io.regcast.e2e.ClusterScene.PATH;
+import static io.regcast.e2e.ClusterScene.WARM_UP;
+import static io.regcast.e2e.ClusterScene.awaitHost;
+import static io.regcast.e2e.ClusterScene.awaitNumber;
+import static io.regcast.e2e.ClusterScene.hasNumber;
+import static io.regcast.e2e.ClusterScene.measured;
+import static io.regcast.e2e.ClusterScene.ms;
+import static io.regcast.e2e.ClusterScene.otherThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -41,24 +41,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(ClusterExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
-  private static final String CLOUDS = "/resource-manager/v1/clouds";
-  private static final String FOLDERS = "/resource-manager/v1/folders";
-  private static final String REGISTRIES = "/container-registry/v1/registries";
-  private static final String GATEWAYS = "/apigateways/v1/apigateways";
-  private static final String ACCOUNTS = "/iam/v1/serviceAccounts";
-  private static final String TRIGGERS = "/triggers/v1/triggers";
   private static final String CONNECTIONS = "/apigateways/websocket/v1/connections/";
-  private static final String PATH = "/ws";
-  private static final String REPOSITORY = "cluster/app";
-  private static final Instant T0 = Instant.parse("2026-11-28T13:55:53Z");
   /** For a request, a connection, a message that is due. */
   private static final Duration WAIT = Duration.ofSeconds(15);
   /** How long nothing more may arrive after the expected messages. */
   private static final Duration QUIET = Duration.ofSeconds(1);
-  /** The first batch's events are numbered from here; the events a test asserts on from 1. */
-  private static final long WARM_UP = 1_000_000;
-
-  private record Scene(String folderId, String registryId, String gatewayId, String triggerId) {}
 
   // ---- 1. fan-out across the cluster ----
 
@@ -75,19 +62,19 @@ class ClusterIT {
   void aMessageIngestedOnOneNodeReachesEveryClientOnEveryNodeExactlyOnceInOrder(TestCluster cluster)
       throws Exception {
     JsonHttp api = cluster.api(0);
-    Scene scene = scene(api, "fanout", 1, "1s");
+    ClusterScene scene = ClusterScene.create(api, "fanout", 1, "1s");
     List<BroadcastClient> clients = new ArrayList<>();
     try {
       for (int node = 0; node < TestCluster.SIZE; node++) {
         for (int c = 0; c < CLIENTS_PER_NODE; c++) {
-          clients.add(connect(cluster, node, scene, "fanout-node" + (node + 1) + "-client" + (c + 1)));
+          clients.add(scene.connect(cluster, node, "fanout-node" + (node + 1) + "-client" + (c + 1)));
         }
       }
       firstBatchReachesEveryone(api, scene, 1, clients);
 
       long firstSent = System.nanoTime();
       for (long n = 1; n <= FANOUT_EVENTS; n++) {
-        ingest(api, scene, n);
+        scene.ingest(api, n);
       }
       long lastAccepted = System.nanoTime();
       long lastArrival = 0;
@@ -125,8 +112,8 @@ class ClusterIT {
   @Order(2)
   void theConnectionsApiOfNodeOneDrivesAConnectionHeldByNodeThree(TestCluster cluster) throws Exception {
     JsonHttp viaFirst = cluster.api(0);
-    Scene scene = scene(viaFirst, "conn", 1, "1s");
-    try (BroadcastClient client = connect(cluster, 2, scene, "connections-api-client")) {
+    ClusterScene scene = ClusterScene.create(viaFirst, "conn", 1, "1s");
+    try (BroadcastClient client = scene.connect(cluster, 2, "connections-api-client")) {
       String id = viaFirst.awaitConnectionId(scene.gatewayId(), client, WAIT);
 
       JsonNode got = viaFirst.get(CONNECTIONS + id).ok();
@@ -164,17 +151,17 @@ class ClusterIT {
   @Test
   @Order(3)
   void aNodeThatLeavesHandsItsTriggersOverAndClosesItsClientsWith1001(TestCluster cluster) throws Exception {
-    Scene scene = scene(cluster.api(0), "handover", 3, "60s");
-    int host = awaitHost(cluster, scene.triggerId());
+    ClusterScene scene = ClusterScene.create(cluster.api(0), "handover", 3, "60s");
+    int host = awaitHost(cluster, "Trigger", scene.triggerId(), WAIT);
     int[] others = otherThan(host);
     List<BroadcastClient> clients = new ArrayList<>();
     try {
       for (int node = 0; node < TestCluster.SIZE; node++) {
-        clients.add(connect(cluster, node, scene, "handover-node" + (node + 1)));
+        clients.add(scene.connect(cluster, node, "handover-node" + (node + 1)));
       }
       firstBatchReachesEveryone(cluster.api(others[0]), scene, 3, clients);
-      ingest(cluster.api(others[0]), scene, 1);
-      ingest(cluster.api(others[1]), scene, 2);
+      scene.ingest(cluster.api(others[0]), 1);
+      scene.ingest(cluster.api(others[1]), 2);
 
       long stopping = System.nanoTime();
       int exit = cluster.stopGracefully(host);
@@ -186,7 +173,7 @@ class ClusterIT {
       awaitMembers(cluster, others, TestCluster.SIZE - 1);
       long removed = System.nanoTime();
 
-      ingest(cluster.api(others[1]), scene, 3);
+      scene.ingest(cluster.api(others[1]), 3);
       long lastAccepted = System.nanoTime();
       long arrived = 0;
       for (int node : others) {
@@ -199,7 +186,7 @@ class ClusterIT {
             () -> client.name() + ": the handed-over batch, once, in order");
       }
       assertEquals(List.of(), measured(hostClient), "nothing reached the leaving node's client before it left");
-      int newHost = awaitHost(cluster, scene.triggerId());
+      int newHost = awaitHost(cluster, "Trigger", scene.triggerId(), WAIT);
       assertNotEquals(host, newHost);
       System.out.printf(
           "[leave] node %d (host of the trigger) exited %d ms after SIGTERM, removed from the others' view %d ms after"
@@ -240,16 +227,16 @@ class ClusterIT {
   @Test
   @Order(5)
   void theMetricsOfAllNodesAddUpToTheEventsOfAScenario(TestCluster cluster) throws Exception {
-    Scene scene = scene(cluster.api(0), "metrics", 1, "1s");
+    ClusterScene scene = ClusterScene.create(cluster.api(0), "metrics", 1, "1s");
     List<BroadcastClient> clients = new ArrayList<>();
     try {
       for (int node = 0; node < TestCluster.SIZE; node++) {
-        clients.add(connect(cluster, node, scene, "metrics-node" + (node + 1)));
+        clients.add(scene.connect(cluster, node, "metrics-node" + (node + 1)));
       }
       firstBatchReachesEveryone(cluster.api(0), scene, 1, clients);
       Map<String, Double> before = summed(cluster);
       for (long n = 1; n <= COUNTED_EVENTS; n++) {
-        ingest(cluster.api((int) (n % TestCluster.SIZE)), scene, n);
+        scene.ingest(cluster.api((int) (n % TestCluster.SIZE)), n);
       }
       for (BroadcastClient client : clients) {
         awaitNumber(client, COUNTED_EVENTS, WAIT);
@@ -345,129 +332,18 @@ class ClusterIT {
     }
   }
 
-  /** The resources a trigger needs and the trigger, with fresh names in the shared catalog. */
-  private static Scene scene(JsonHttp api, String prefix, int size, String cutoff) {
-    String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
-    String cloud = created(api.post(CLOUDS, Map.of("name", prefix + "-cloud-" + suffix)));
-    String folder = created(api.post(FOLDERS, Map.of("cloudId", cloud, "name", prefix + "-folder")));
-    String registry = created(api.post(REGISTRIES, Map.of("folderId", folder, "name", prefix + "-registry")));
-    String gateway = created(
-        api.post(GATEWAYS, Map.of("folderId", folder, "name", prefix + "-gateway", "websocketPaths", List.of(PATH))));
-    String account = created(api.post(ACCOUNTS, Map.of("folderId", folder, "name", prefix + "-robot")));
-    api.allowBroadcast(folder, account);
-    Map<String, Object> rule =
-        Map.of(
-            "eventType", List.of("CONTAINER_REGISTRY_EVENT_TYPE_CREATE_IMAGE"),
-            "registryId", registry,
-            "batchSettings", Map.of("size", size, "cutoff", cutoff),
-            "gatewayWebsocketBroadcast", Map.of("gatewayId", gateway, "path", PATH, "serviceAccountId", account));
-    String trigger = created(
-        api.post(TRIGGERS, Map.of("folderId", folder, "name", prefix + "-trigger", "rule", Map.of("containerRegistry", rule))));
-    return new Scene(folder, registry, gateway, trigger);
-  }
-
-  private static String created(JsonHttp.Response response) {
-    return response.createdId();
-  }
-
-  /** A client on node {@code node}'s gateway, listed by the connections API when this returns. */
-  private static BroadcastClient connect(TestCluster cluster, int node, Scene scene, String name) throws Exception {
-    BroadcastClient client =
-        BroadcastClient.connectRetrying(
-            name, cluster.wsUrl(node, scene.gatewayId(), PATH), "regcast-cluster-" + UUID.randomUUID(), WAIT);
-    cluster.api(node).awaitConnectionId(scene.gatewayId(), client, WAIT);
-    return client;
-  }
-
   /**
-   * Ingests one batch of {@code batchSize} events numbered from {@link #WARM_UP} right after the
+   * Ingests one batch of {@code batchSize} events numbered from {@link ClusterScene#WARM_UP} right after the
    * gateway's creation and its clients' connection: every client must get it (no warm-up).
    */
-  private static void firstBatchReachesEveryone(JsonHttp api, Scene scene, int batchSize, List<BroadcastClient> clients)
+  private static void firstBatchReachesEveryone(JsonHttp api, ClusterScene scene, int batchSize, List<BroadcastClient> clients)
       throws InterruptedException {
     long last = WARM_UP + batchSize - 1;
     for (long n = WARM_UP; n <= last; n++) {
-      ingest(api, scene, n);
+      scene.ingest(api, n);
     }
     for (BroadcastClient client : clients) {
       assertTrue(hasNumber(client, last, WAIT), () -> "the first batch did not reach " + client);
-    }
-  }
-
-  /** Posts a notification of one pushed image (event number {@code n}) until it is accepted (202). */
-  private static void ingest(JsonHttp api, Scene scene, long n) throws InterruptedException {
-    ObjectNode notification = envelope(push(REPOSITORY, digest(n), null, T0.plusSeconds(n)));
-    long until = System.nanoTime() + WAIT.toNanos();
-    Object last;
-    do {
-      try {
-        JsonHttp.Response response = DistributionEvents.notify(api, scene.registryId(), notification);
-        if (response.status() == 202) {
-          return;
-        }
-        last = response.status() + " " + response.body();
-      } catch (UncheckedIOException e) {
-        last = e;
-      }
-      TimeUnit.MILLISECONDS.sleep(200); // a registry's retry interval
-    } while (System.nanoTime() < until);
-    throw new AssertionError("notification " + n + " not accepted within " + WAIT + ": last " + last);
-  }
-
-  /** Reads the client's messages until one holds event {@code n}; when it arrived. */
-  private static long awaitNumber(BroadcastClient client, long n, Duration deadline) throws InterruptedException {
-    long until = System.nanoTime() + deadline.toNanos();
-    for (BroadcastClient.Message m : client.messages()) {
-      if (numbers(m).contains(n)) {
-        return m.nanos();
-      }
-    }
-    while (true) {
-      BroadcastClient.Message m = client.next(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
-      if (numbers(m).contains(n)) {
-        return m.nanos();
-      }
-    }
-  }
-
-  private static boolean hasNumber(BroadcastClient client, long n, Duration deadline) throws InterruptedException {
-    try {
-      awaitNumber(client, n, deadline);
-      return true;
-    } catch (AssertionError notYet) {
-      return false;
-    }
-  }
-
-  /** The client's messages without the first batch, each as its event numbers. */
-  private static List<List<Long>> measured(BroadcastClient client) {
-    List<List<Long>> out = new ArrayList<>();
-    for (BroadcastClient.Message m : client.messages()) {
-      List<Long> numbers = numbers(m);
-      if (numbers.isEmpty() || numbers.stream().anyMatch(n -> n < WARM_UP)) {
-        out.add(numbers);
-      }
-    }
-    return out;
-  }
-
-  private static List<Long> numbers(BroadcastClient.Message m) {
-    return m.events().stream()
-        .map(e -> DistributionEvents.number(e.path("details").path("image_digest").asText()))
-        .toList();
-  }
-
-  private static int awaitHost(TestCluster cluster, String triggerId) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      var host = cluster.hostOf("Trigger", triggerId);
-      if (host.isPresent()) {
-        return host.get();
-      }
-      if (System.nanoTime() > until) {
-        throw new AssertionError("no node hosts trigger " + triggerId + " after " + WAIT);
-      }
-      TimeUnit.MILLISECONDS.sleep(100); // polling interval
     }
   }
 
@@ -499,21 +375,7 @@ class ClusterIT {
     }
   }
 
-  private static int[] otherThan(int node) {
-    int[] others = new int[TestCluster.SIZE - 1];
-    for (int i = 0, j = 0; i < TestCluster.SIZE; i++) {
-      if (i != node) {
-        others[j++] = i;
-      }
-    }
-    return others;
-  }
-
   private static String base64(byte[] data) {
     return Base64.getEncoder().encodeToString(data);
-  }
-
-  private static long ms(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 }
