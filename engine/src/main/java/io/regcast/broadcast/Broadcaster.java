@@ -2,6 +2,7 @@ package io.regcast.broadcast;
 
 import io.regcast.gateway.PathKey;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -25,6 +26,22 @@ public interface Broadcaster {
   default CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
     publish(path, text, payload, ingestedAtMillis);
     return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  /**
+   * Appends a trigger's batch, rendered as {@code messages}, to the path's log: each message gets
+   * the path's next position, is stored, then goes out to every node. The batch holds the
+   * trigger's events {@code firstOrdinal..lastOrdinal} (its own running count of batched events).
+   * Completes with the highest ordinal of this trigger the log holds for the path: {@code
+   * lastOrdinal} once stored, or what it held already when the batch (or a part of it) was
+   * appended before — a trigger that re-sends after a crash creates no duplicate.
+   */
+  default CompletionStage<Long> append(
+      PathKey path, String triggerId, long firstOrdinal, long lastOrdinal, List<byte[]> messages, long ingestedAtMillis) {
+    List<CompletableFuture<Done>> sent = messages.stream()
+        .map(m -> publishConfirmed(path, true, m, ingestedAtMillis).toCompletableFuture())
+        .toList();
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> lastOrdinal);
   }
 
   /** Publishing through this node's hub. */

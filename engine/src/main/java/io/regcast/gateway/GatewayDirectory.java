@@ -1,6 +1,8 @@
 package io.regcast.gateway;
 
 import io.regcast.model.Gateway;
+import io.regcast.model.HistorySettings;
+import java.util.List;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
@@ -15,16 +17,33 @@ public final class GatewayDirectory {
   private static final String PREFIX = "/gateways/";
   private volatile Map<String, Set<String>> paths = Map.of();
   private volatile Set<String> keyRequired = Set.of();
+  private volatile Map<String, Gateway> gateways = Map.of();
   private final String domainSuffix;
+  private final HistorySettings defaultHistory;
 
-  public GatewayDirectory(String domain) {
+  /** {@code defaultHistory}: the retention of gateways that do not set their own. */
+  public GatewayDirectory(String domain, HistorySettings defaultHistory) {
     this.domainSuffix = domain == null || domain.isEmpty() ? null : "." + domain.toLowerCase();
+    this.defaultHistory = defaultHistory;
   }
 
   public void replaceAll(Collection<Gateway> gateways) {
     paths = gateways.stream()
         .collect(Collectors.toUnmodifiableMap(Gateway::id, g -> Set.copyOf(g.websocketPaths())));
     keyRequired = gateways.stream().filter(Gateway::requireApiKey).map(Gateway::id).collect(Collectors.toUnmodifiableSet());
+    this.gateways = gateways.stream().collect(Collectors.toUnmodifiableMap(Gateway::id, g -> g));
+  }
+
+  /** The retention that applies to a gateway's paths (the defaults for one this node does not know). */
+  public HistorySettings history(String gatewayId) {
+    Gateway g = gateways.get(gatewayId);
+    return HistorySettings.orDefault(g == null ? null : g.history(), defaultHistory);
+  }
+
+  /** The origins whose pages may read a gateway's paths ({@code "*"}: any). */
+  public List<String> allowedOrigins(String gatewayId) {
+    Gateway g = gateways.get(gatewayId);
+    return g == null ? Gateway.ANY_ORIGIN : g.allowedOrigins();
   }
 
   /** Whether connecting to the gateway needs an API key. */

@@ -123,6 +123,15 @@ public final class GatewayServer {
     connections.broadcast(key, Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload), ingestedAtMillis);
   }
 
+  /**
+   * Sends message {@code position} of a path's stream to every local connection of {@code key}.
+   * The node calls it in position order, without holes (a missing position is fetched from the
+   * path's log first).
+   */
+  public void broadcast(PathKey key, long position, byte[] payload, long appendedAtMillis, long ingestedAtMillis) {
+    broadcast(key, true, payload, ingestedAtMillis);
+  }
+
   /** The connections of one gateway on this node. */
   public List<ConnectionInfo> connectionsOf(String gatewayId) {
     return connections.ofGateway(gatewayId).stream().map(h -> h.connection.info()).toList();

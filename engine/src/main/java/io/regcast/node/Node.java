@@ -121,7 +121,7 @@ public final class Node implements AutoCloseable {
       RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system),
           new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()),
           metrics);
-      GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain());
+      GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain(), settings.history().defaults());
       AccessMirror access = new AccessMirror();
       GatewayServer gateway =
           GatewayServer.start(

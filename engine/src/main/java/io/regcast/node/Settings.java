@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValueFactory;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
 import io.regcast.metrics.Metrics;
+import io.regcast.model.HistorySettings;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
 import java.nio.file.Path;
@@ -30,10 +31,18 @@ public record Settings(
     CatalogEntity.Settings catalog,
     RegistryEntity.Settings registry,
     TriggerEntity.Settings trigger,
+    History history,
     Reconcile reconcile,
     Iam iam,
     Api api,
     Metrics.Settings metrics) {
+
+  /**
+   * The paths' logs: the retention of gateways that set none, how many of a path's newest
+   * messages each node keeps in memory for resuming clients, and how often a log is snapshotted
+   * (what lets it delete its older journal entries).
+   */
+  public record History(HistorySettings defaults, int memoryTail, int snapshotEvery) {}
 
   /** How {@code :reconcile} reads registries: per request, in flight at once, and in all. */
   public record Reconcile(Duration requestTimeout, int maxParallelRequests, Duration timeout) {}
@@ -128,6 +137,15 @@ public record Settings(
             (int) positive(c, "trigger.max-message-size", c.getBytes("trigger.max-message-size")),
             positive(c, "trigger.subscribe-retry", c.getDuration("trigger.subscribe-retry")),
             (int) positive(c, "trigger.snapshot-every", c.getInt("trigger.snapshot-every")));
+    int maxMessages = c.getInt("history.max-messages");
+    if (maxMessages < 0 || maxMessages > HistorySettings.MAX_MESSAGES) {
+      throw invalid(c, "history.max-messages", "must be between 0 and " + HistorySettings.MAX_MESSAGES + ", got " + maxMessages);
+    }
+    History history =
+        new History(
+            new HistorySettings(maxMessages, positive(c, "history.max-age", c.getDuration("history.max-age"))),
+            (int) positive(c, "history.memory-tail", c.getInt("history.memory-tail")),
+            (int) positive(c, "history.snapshot-every", c.getInt("history.snapshot-every")));
     Reconcile reconcile =
         new Reconcile(
             positive(c, "registry.reconcile.request-timeout", c.getDuration("registry.reconcile.request-timeout")),
@@ -140,7 +158,7 @@ public record Settings(
     Iam iam = new Iam(adminKey, c.getString("iam.admin-name"));
     Metrics.Settings metrics = new Metrics.Settings(bool(c, "metrics.jvm"));
     return new Settings(
-        dataDir, http, gateway, cluster, management, persistence, catalog, registry, trigger, reconcile, iam, api, metrics);
+        dataDir, http, gateway, cluster, management, persistence, catalog, registry, trigger, history, reconcile, iam, api, metrics);
   }
 
   /** A list, or a comma-separated string (as REGCAST_SEED_NODES gives it). */

@@ -53,7 +53,7 @@ class GatewayServerTest {
   }
 
   static GatewayServer start(GatewaySettings settings, Metrics metrics) throws InterruptedException {
-    GatewayDirectory directory = new GatewayDirectory(settings.domain());
+    GatewayDirectory directory = new GatewayDirectory(settings.domain(), new io.regcast.model.HistorySettings(1000, java.time.Duration.ofHours(24)));
     directory.replaceAll(
         List.of(
             new Gateway(GW, "b1g", "one", "", List.of("/a", "/b", "/c"), Instant.now()),
