@@ -4,6 +4,9 @@ import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
 import io.regcast.gateway.PathKey;
+import io.regcast.gateway.ResumeGap;
+import io.regcast.gateway.StreamEntry;
+import io.regcast.gateway.StreamHistory;
 import io.regcast.model.Gateway;
 import io.regcast.model.JsonSerializable;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -23,34 +27,37 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The node's end of broadcast. It keeps the node's {@link GatewayDirectory} in step with the
  * catalog (the catalog's gateway topic, a full re-read at start and every {@code resyncInterval}),
- * publishes {@link Publish} requests to the cluster's one broadcast {@link Topic} and hands what
- * the topic delivers to the local connections of the message's path.
+ * sends what the path logs on this node store ({@link Publish}) to the cluster's one broadcast
+ * {@link Topic}, and hands every path's messages to the local connections in position order: a
+ * message that comes early waits until the missing positions have been read from the path's log
+ * ({@link PathSequence}). It also answers resuming connections from the logs ({@link
+ * StreamHistory}).
  *
  * <p>One topic for every path, not one per path: a topic's members spread through the cluster's
  * receptionist in about a second, so a per-path topic created with its gateway would miss the
  * nodes it had not reached yet. The one topic is subscribed when the node starts, and the node is
  * not ready until it knows every other member's ({@link GetTopicStats}). The price: every node
- * receives every message, also for paths without local connections (dropped after one lookup).
+ * receives every message, also for paths without local connections (one lookup, and the position
+ * kept, so that a later client's stream has no hole).
  */
 public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   public sealed interface Command {}
 
   /**
-   * Broadcast one message to every connection on a path, on every node; {@code replyTo} (may be
-   * null) hears once this node's connections have it queued and every other node the broadcast
-   * topic reaches has handed it to its connections (no answer within the ask timeout: not
-   * confirmed, and the trigger sends it again). {@code ingestedAtMillis} (epoch; 0 = none): when
-   * the ingest request of its oldest event was taken.
+   * Messages a path's log on this node has stored ({@code entries}, consecutive), or its
+   * announcement of its last position ({@code head}, no entries) after it recovered. {@code
+   * ingestedAtMillis} (epoch; 0 = none): when the ingest request of the oldest event was taken.
    */
-  public record Publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis, ActorRef<Done> replyTo)
-      implements Command {}
+  public record Publish(PathKey path, List<StreamEntry> entries, long head, long ingestedAtMillis) implements Command {}
+
+  /** A connection resumes on {@code path} after {@code lastEventId}: read what it missed from the log. */
+  public record Resume(PathKey path, String lastEventId, StreamHistory.Target target) implements Command {}
 
   /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
   public record Resync(ActorRef<Done> replyTo) implements Command {}
@@ -62,41 +69,21 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   public static final String BROADCAST_TOPIC = "regcast-broadcast";
 
   /**
-   * What travels on the broadcast topic; {@code origin} is the publishing node, which has delivered
-   * it already. With an {@code ackTo}, each receiving node answers {@link Received} with {@code id}.
+   * What travels on the broadcast topic: one stored message of a path ({@code position} > 0), or
+   * the log's announcement of its {@code head} ({@code payload} null). {@code origin} is the
+   * publishing node, which has handed it to its connections already.
    */
   public record BroadcastMessage(
-      PathKey path, boolean text, byte[] payload, long ingestedAtMillis, String origin, long id, ActorRef<Command> ackTo)
+      PathKey path, long position, byte[] payload, long appendedAtMillis, long head, long ingestedAtMillis, String origin)
       implements JsonSerializable {}
-
-  /** A node ({@code node}: its unique address) has handed confirmed message {@code id} to its connections. */
-  public record Received(long id, String node) implements Command, JsonSerializable {}
 
   private record Delivered(BroadcastMessage message) implements Command {}
 
-  /** How many topic instances (this node's included) confirmed message {@code id} was published to. */
-  private record Reach(long id, int instances) implements Command {}
+  private record Fetched(PathKey path, PathLog.Entries entries, Throwable failure) implements Command {}
 
-  private record ConfirmationExpired(long id) implements Command {}
+  private record RetryFetch(PathKey path) implements Command {}
 
-  /** A member that stopped being reachable (or left) will not answer: it is not waited for. */
-  private record MemberGone(String node) implements Command {}
-
-  /** A confirmed publish waiting for the other nodes; {@code reach} is -1 until known. */
-  private static final class Pending {
-    final ActorRef<Done> replyTo;
-    final Set<String> received = new HashSet<>();
-    final Set<String> gone = new HashSet<>();
-    int reach = -1;
-
-    Pending(ActorRef<Done> replyTo) {
-      this.replyTo = replyTo;
-    }
-
-    boolean complete() {
-      return reach >= 0 && received.size() >= reach - gone.size();
-    }
-  }
+  private record ResumePage(ResumeRead read, PathLog.Entries entries, Throwable failure) implements Command {}
 
   private record GatewaysChanged(List<Gateway> gateways, ActorRef<Done> replyTo) implements Command {}
 
@@ -114,29 +101,37 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   private record GatewayTopicReach(int instances) implements Command {}
 
   private static final Duration GATEWAY_TOPIC_CHECK = Duration.ofMillis(500);
+  private static final Duration FETCH_RETRY = Duration.ofSeconds(1);
+  /**
+   * Payload bytes per read of a log: a page crosses nodes as one remoting message (whose frame is
+   * 256 KiB at most), and a message is at most 128 KiB.
+   */
+  static final int READ_BYTES = 96 * 1024;
 
   public static Behavior<Command> create(
       GatewayServer server,
       GatewayDirectory directory,
       EntityRef<CatalogEntity.Command> catalog,
+      Function<PathKey, EntityRef<PathLog.Command>> logs,
       Duration askTimeout,
       Duration resyncInterval) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new PathHub(ctx, timers, server, directory, catalog, askTimeout, resyncInterval)));
+                timers -> new PathHub(ctx, timers, server, directory, catalog, logs, askTimeout, resyncInterval)));
   }
 
   private final GatewayServer server;
   private final GatewayDirectory directory;
   private final EntityRef<CatalogEntity.Command> catalog;
+  private final Function<PathKey, EntityRef<PathLog.Command>> logs;
   private final Duration askTimeout;
-  private final ActorRef<BroadcastMessage> deliveries;
   private final ActorRef<Topic.Command<BroadcastMessage>> broadcastTopic;
   private final ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic;
   private final TimerScheduler<Command> timers;
-  private final Map<Long, Pending> pending = new HashMap<>();
-  private long lastId;
+  private final Map<PathKey, PathSequence> streams = new HashMap<>();
+  /** Paths with a read of the log in flight (one per path at a time). */
+  private final Set<PathKey> fetching = new HashSet<>();
   private Set<String> knownGateways = Set.of();
   /** This node's cluster address: the origin of what it publishes. */
   private final String self;
@@ -147,6 +142,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
       GatewayServer server,
       GatewayDirectory directory,
       EntityRef<CatalogEntity.Command> catalog,
+      Function<PathKey, EntityRef<PathLog.Command>> logs,
       Duration askTimeout,
       Duration resyncInterval) {
     super(context);
@@ -154,24 +150,22 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     this.server = server;
     this.directory = directory;
     this.catalog = catalog;
+    this.logs = logs;
     this.askTimeout = askTimeout;
-    this.deliveries = context.messageAdapter(BroadcastMessage.class, Delivered::new);
     this.self = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().uniqueAddress().toString();
     gatewayTopic =
         context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
     gatewayTopic.tell(
         Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
     broadcastTopic = context.spawn(Topic.create(BroadcastMessage.class, BROADCAST_TOPIC), "broadcast-topic");
-    broadcastTopic.tell(Topic.subscribe(deliveries));
-    var cluster = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem());
-    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
-        context.messageAdapter(ClusterEvent.UnreachableMember.class, e -> new MemberGone(e.member().uniqueAddress().toString())),
-        ClusterEvent.UnreachableMember.class));
-    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
-        context.messageAdapter(ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member().uniqueAddress().toString())),
-        ClusterEvent.MemberRemoved.class));
+    broadcastTopic.tell(Topic.subscribe(context.messageAdapter(BroadcastMessage.class, Delivered::new)));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
     timers.startTimerWithFixedDelay(CheckGatewayTopic.INSTANCE, GATEWAY_TOPIC_CHECK);
+  }
+
+  /** The hub as the gateway's history: resumes become {@link Resume} messages. */
+  public static StreamHistory history(ActorRef<Command> hub) {
+    return (path, lastEventId, target) -> hub.tell(new Resume(path, lastEventId, target));
   }
 
   @Override
@@ -179,19 +173,19 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     return newReceiveBuilder()
         .onMessage(Publish.class, this::onPublish)
         .onMessage(Delivered.class, this::onDelivered)
+        .onMessage(Fetched.class, this::onFetched)
+        .onMessage(RetryFetch.class, retry -> {
+          fetchIfMissing(retry.path());
+          return this;
+        })
+        .onMessage(Resume.class, this::onResume)
+        .onMessage(ResumePage.class, this::onResumePage)
         .onMessage(Resync.class, r -> resync(r.replyTo()))
         .onMessageEquals(Tick.INSTANCE, () -> resync(null))
         .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
         .onMessage(ResyncFailed.class, this::onResyncFailed)
         .onMessageEquals(CheckGatewayTopic.INSTANCE, this::checkGatewayTopic)
         .onMessage(GatewayTopicReach.class, this::onGatewayTopicReach)
-        .onMessage(Reach.class, this::onReach)
-        .onMessage(Received.class, this::onReceived)
-        .onMessage(MemberGone.class, this::onMemberGone)
-        .onMessage(ConfirmationExpired.class, expired -> {
-          pending.remove(expired.id()); // the publisher's ask has failed by now: it sends again
-          return this;
-        })
         .onMessage(GetTopicStats.class, get -> {
           broadcastTopic.tell(Topic.getTopicStats(get.replyTo()));
           return this;
@@ -200,28 +194,172 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   }
 
   /**
-   * This node's connections get the message at once (not through the topic, so the publisher
-   * learns when they have it); the topic carries it to the other nodes. A confirmed publish asks
-   * the topic how many instances it knows (this node's among them), then publishes: the topic
-   * handles both in that order, so the count is of the nodes the message goes to; it is confirmed
-   * once as many have answered (less those that became unreachable or left meanwhile).
+   * This node's connections get what the log stored at once (not through the topic); the topic
+   * carries it to the other nodes, one message per position (a batch's messages together could
+   * exceed a remoting frame).
    */
   private Behavior<Command> onPublish(Publish publish) {
-    server.broadcast(publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis());
-    long id = 0;
-    if (publish.replyTo() != null && aloneInTheCluster()) {
-      publish.replyTo().tell(Done.getInstance()); // no other node to wait for: confirmed now
-    } else if (publish.replyTo() != null) {
-      id = ++lastId;
-      long confirmed = id;
-      pending.put(id, new Pending(publish.replyTo()));
-      timers.startSingleTimer(new ConfirmationExpired(id), new ConfirmationExpired(id), askTimeout);
-      getContext().ask(Topic.TopicStats.class, broadcastTopic, askTimeout, Topic::getTopicStats,
-          (stats, failure) -> new Reach(confirmed, stats == null ? Integer.MAX_VALUE : stats.topicInstanceCount()));
+    if (publish.entries().isEmpty()) {
+      broadcastTopic.tell(Topic.publish(
+          new BroadcastMessage(publish.path(), 0, null, 0, publish.head(), 0, self)));
+      announced(publish.path(), publish.head());
+      return this;
     }
-    broadcastTopic.tell(Topic.publish(new BroadcastMessage(
-        publish.path(), publish.text(), publish.payload(), publish.ingestedAtMillis(), self, id,
-        id == 0 ? null : getContext().getSelf())));
+    for (StreamEntry e : publish.entries()) {
+      broadcastTopic.tell(Topic.publish(new BroadcastMessage(
+          publish.path(), e.position(), e.payload(), e.appendedAtMillis(), publish.head(), publish.ingestedAtMillis(), self)));
+    }
+    deliver(publish.path(), publish.entries(), publish.ingestedAtMillis());
+    return this;
+  }
+
+  private Behavior<Command> onDelivered(Delivered delivered) {
+    BroadcastMessage m = delivered.message();
+    if (self.equals(m.origin())) {
+      return this;
+    }
+    if (m.payload() == null) {
+      announced(m.path(), m.head());
+    } else {
+      deliver(m.path(), List.of(new StreamEntry(m.position(), m.payload(), m.appendedAtMillis())), m.ingestedAtMillis());
+    }
+    return this;
+  }
+
+  private void announced(PathKey path, long head) {
+    PathSequence stream = streams.get(path);
+    if (stream != null) {
+      stream.announced(head);
+      fetchIfMissing(path);
+    }
+  }
+
+  private void deliver(PathKey path, List<StreamEntry> entries, long ingestedAtMillis) {
+    if (!directory.contains(path)) {
+      return; // a deleted gateway's, or one this node does not know yet (its clients cannot be here)
+    }
+    PathSequence stream = streams.computeIfAbsent(path, p -> new PathSequence());
+    broadcast(path, stream.accept(entries), ingestedAtMillis);
+    fetchIfMissing(path);
+  }
+
+  private void broadcast(PathKey path, List<StreamEntry> ready, long ingestedAtMillis) {
+    for (StreamEntry e : ready) {
+      server.broadcast(path, e.position(), e.payload(), e.appendedAtMillis(), ingestedAtMillis);
+    }
+  }
+
+  /** Reads the positions this node missed from the path's log (one read in flight per path). */
+  private void fetchIfMissing(PathKey path) {
+    PathSequence stream = streams.get(path);
+    if (stream == null || stream.missingAfter() < 0 || fetching.contains(path)) {
+      return;
+    }
+    fetching.add(path);
+    long after = stream.missingAfter();
+    getContext().pipeToSelf(
+        logs.apply(path).<PathLog.Entries>ask(r -> new PathLog.Read(after, READ_BYTES, r), askTimeout),
+        (entries, failure) -> new Fetched(path, entries, failure));
+  }
+
+  private Behavior<Command> onFetched(Fetched fetched) {
+    fetching.remove(fetched.path());
+    PathSequence stream = streams.get(fetched.path());
+    if (stream == null) {
+      return this;
+    }
+    if (fetched.failure() != null) {
+      getContext().getLog().warn("Could not read the log of {}{} after position {} ({}); retrying in {}",
+          fetched.path().gatewayId(), fetched.path().path(), stream.missingAfter(), fetched.failure().toString(), FETCH_RETRY);
+      timers.startSingleTimer(new RetryFetch(fetched.path()), FETCH_RETRY);
+      return this;
+    }
+    PathLog.Entries page = fetched.entries();
+    long before = stream.last();
+    if (page.firstRetained() > before + 1) {
+      getContext().getLog().warn("The log of {}{} no longer keeps positions {}..{}: this node's connections miss them",
+          fetched.path().gatewayId(), fetched.path().path(), before + 1, page.firstRetained() - 1);
+    }
+    broadcast(fetched.path(), stream.filled(page.firstRetained(), page.head(), streamEntries(page)), 0);
+    fetchIfMissing(fetched.path());
+    return this;
+  }
+
+  private static List<StreamEntry> streamEntries(PathLog.Entries page) {
+    return page.entries().stream().map(PathLog.Entry::toStream).toList();
+  }
+
+  /** A resume being read from the log, page by page. */
+  private static final class ResumeRead {
+    final Resume request;
+    /** The client's id as a position; -1 when it is not one. */
+    final long after;
+    final List<StreamEntry> entries = new ArrayList<>();
+    ResumeGap gap;
+    boolean firstPage = true;
+
+    ResumeRead(Resume request) {
+      this.request = request;
+      this.after = parsePosition(request.lastEventId());
+    }
+
+    long next() {
+      return entries.isEmpty() ? (gap == null ? Math.max(after, 0) : Long.parseLong(gap.resumedAfter()))
+          : entries.get(entries.size() - 1).position();
+    }
+  }
+
+  private static long parsePosition(String id) {
+    try {
+      long p = Long.parseLong(id);
+      return p >= 0 ? p : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private Behavior<Command> onResume(Resume resume) {
+    readResume(new ResumeRead(resume));
+    return this;
+  }
+
+  private void readResume(ResumeRead read) {
+    long after = read.next();
+    getContext().pipeToSelf(
+        logs.apply(read.request.path()).<PathLog.Entries>ask(r -> new PathLog.Read(after, READ_BYTES, r), askTimeout),
+        (entries, failure) -> new ResumePage(read, entries, failure));
+  }
+
+  /**
+   * The client gets every retained message after its id; when its id is before what the log keeps,
+   * after the log's head, or not a position at all, it is told of the gap first and gets every
+   * retained message.
+   */
+  private Behavior<Command> onResumePage(ResumePage page) {
+    ResumeRead read = page.read();
+    if (page.failure() != null) {
+      read.request.target().unavailable("the path's history could not be read: " + page.failure().getMessage());
+      return this;
+    }
+    PathLog.Entries entries = page.entries();
+    if (read.firstPage) {
+      read.firstPage = false;
+      boolean within = read.after >= entries.firstRetained() - 1 && read.after <= entries.head();
+      if (!within) {
+        read.gap = new ResumeGap(read.request.lastEventId(), Long.toString(entries.firstRetained() - 1));
+        if (read.after != entries.firstRetained() - 1) {
+          readResume(read); // read again from the oldest kept message
+          return this;
+        }
+      }
+    }
+    read.entries.addAll(streamEntries(entries));
+    long reached = read.entries.isEmpty() ? read.next() : read.entries.get(read.entries.size() - 1).position();
+    if (!entries.entries().isEmpty() && reached < entries.head()) {
+      readResume(read);
+    } else {
+      read.request.target().replay(read.gap, List.copyOf(read.entries));
+    }
     return this;
   }
 
@@ -250,64 +388,6 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     return this;
   }
 
-  private boolean aloneInTheCluster() {
-    for (var member : org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
-      if (!member.uniqueAddress().toString().equals(self)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private Behavior<Command> onReach(Reach reach) {
-    Pending p = pending.get(reach.id());
-    if (p != null) {
-      p.reach = reach.instances();
-      confirmIfComplete(reach.id(), p);
-    }
-    return this;
-  }
-
-  private Behavior<Command> onReceived(Received received) {
-    Pending p = pending.get(received.id());
-    if (p != null) {
-      p.received.add(received.node());
-      confirmIfComplete(received.id(), p);
-    }
-    return this;
-  }
-
-  private Behavior<Command> onMemberGone(MemberGone gone) {
-    for (var entry : new ArrayList<>(pending.entrySet())) {
-      Pending p = entry.getValue();
-      if (!p.received.contains(gone.node())) {
-        p.gone.add(gone.node());
-        confirmIfComplete(entry.getKey(), p);
-      }
-    }
-    return this;
-  }
-
-  private void confirmIfComplete(long id, Pending p) {
-    if (p.complete()) {
-      pending.remove(id);
-      timers.cancel(new ConfirmationExpired(id));
-      p.replyTo.tell(Done.getInstance());
-    }
-  }
-
-  private Behavior<Command> onDelivered(Delivered delivered) {
-    BroadcastMessage m = delivered.message();
-    if (!self.equals(m.origin())) {
-      server.broadcast(m.path(), m.text(), m.payload(), m.ingestedAtMillis());
-    }
-    if (m.ackTo() != null) {
-      // the publishing node too: the topic's count of the instances it reaches includes its own
-      m.ackTo().tell(new Received(m.id(), self));
-    }
-    return this;
-  }
-
   private Behavior<Command> resync(ActorRef<Done> replyTo) {
     getContext().pipeToSelf(
         catalog.<CatalogEntity.Reply>ask(CatalogEntity.ListAllGateways::new, askTimeout),
@@ -331,6 +411,7 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         server.disconnectGateway(gone, "gateway deleted");
       }
     }
+    streams.keySet().removeIf(path -> !gateways.contains(path.gatewayId()));
     knownGateways = gateways;
     if (changed.replyTo() != null) {
       changed.replyTo().tell(Done.getInstance());

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.regcast.api.AdminApi;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.broadcast.PathHub;
+import io.regcast.broadcast.PathLog;
 import io.regcast.gateway.ConnectAuthorizer;
 import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
@@ -144,12 +145,16 @@ public final class Node implements AutoCloseable {
       system.systemActorOf(ConnectionManager.create(gateway), "connections", Props.empty());
       ActorRef<PathHub.Command> hub =
           system.systemActorOf(
-              PathHub.create(gateway, directory, CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
+              PathHub.create(gateway, directory, CatalogEntity.ref(system), path -> PathLog.ref(system, path),
+                  settings.http().askTimeout(), HUB_RESYNC),
               "path-hub",
               Props.empty());
+      PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery()),
+          (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)));
       TriggerEntity.init(
           system, settings.trigger(),
-          RegistryEntity.subscriptions(system, settings.http().askTimeout()), Broadcaster.via(system, hub, settings.http().askTimeout()),
+          RegistryEntity.subscriptions(system, settings.http().askTimeout()),
+          Broadcaster.toLogs(system, directory, settings.http().askTimeout()),
           new TriggerEntity.BroadcastPermission() {
             @Override
             public boolean allows(String account, String gatewayId) {

@@ -534,12 +534,12 @@ public final class TriggerEntity
   private CompletionStage<Done> publishConfirmed(Trigger trigger, List<CrEvent> events) {
     List<CompletableFuture<Done>> sent = new ArrayList<>();
     publish(trigger, events, (path, message, ingestedAt) ->
-        sent.add(broadcaster.publishConfirmed(path, true, message, ingestedAt).toCompletableFuture()));
+        sent.add(broadcaster.append(path, triggerId, System.nanoTime(), System.nanoTime(), List.of(message), ingestedAt).thenApply(x -> Done.getInstance()).toCompletableFuture()));
     return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> Done.getInstance());
   }
 
   private void publish(Trigger trigger, List<CrEvent> events) {
-    publish(trigger, events, (path, message, ingestedAt) -> broadcaster.publish(path, true, message, ingestedAt));
+    publish(trigger, events, (path, message, ingestedAt) -> broadcaster.append(path, triggerId, System.nanoTime(), System.nanoTime(), List.of(message), ingestedAt));
   }
 
   /** Where {@link #publish(Trigger, List, Send)} hands each rendered message. */

@@ -4,12 +4,14 @@ import static io.regcast.testing.ApiClient.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.regcast.gateway.PathKey;
+import io.regcast.gateway.StreamEntry;
 import io.regcast.node.Node;
 import io.regcast.testing.ApiClient;
 import io.regcast.testing.RawWebSocket;
 import io.regcast.testing.SharedNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,9 +33,9 @@ class PathHubTest {
         RawWebSocket elsewhere = RawWebSocket.open("127.0.0.1", port, "/gateways/" + gateway + "/out", Map.of())) {
       awaitConnections(node, gateway, 3);
       for (int n = 0; n < 20; n++) {
-        node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/in"), true, ("m" + n).getBytes(StandardCharsets.UTF_8), 0, null));
+        node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/in"), List.of(entry(n + 1, "m" + n)), n + 1, 0));
       }
-      node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/out"), true, "out".getBytes(StandardCharsets.UTF_8), 0, null));
+      node.hub().tell(new PathHub.Publish(new PathKey(gateway, "/out"), List.of(entry(1, "out")), 1, 0));
       for (RawWebSocket ws : new RawWebSocket[] {first, second}) {
         for (int n = 0; n < 20; n++) {
           assertEquals("m" + n, ws.readFrame(WAIT).text());
@@ -41,6 +43,10 @@ class PathHubTest {
       }
       assertEquals("out", elsewhere.readFrame(WAIT).text(), "/out saw nothing published to /in");
     }
+  }
+
+  private static StreamEntry entry(long position, String text) {
+    return new StreamEntry(position, text.getBytes(StandardCharsets.UTF_8), System.currentTimeMillis());
   }
 
   private static void awaitConnections(Node node, String gateway, int count) {
