@@ -149,7 +149,7 @@ public final class Node implements AutoCloseable {
                   settings.http().askTimeout(), HUB_RESYNC),
               "path-hub",
               Props.empty());
-      PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery()),
+      PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery(), settings.history().idleAfter()),
           (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)));
       TriggerEntity.init(
           system, settings.trigger(),
