@@ -52,6 +52,7 @@ public final class AdminApi {
 
   public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
+    ResourceJson.useHistoryDefaults(settings.history().defaults());
     Duration timeout = settings.http().askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
     ApiSupport support = new ApiSupport(settings.http(), settings.api());
@@ -73,6 +74,9 @@ public final class AdminApi {
       ResourceRoutes resource =
           new ResourceRoutes(kind.kind(), kind.path(), catalog, support, after, authorizer, ResourceRoutes.CreateCheck.NONE);
       routes.add(resource.route());
+      if (kind.kind() == ResourceKind.GATEWAY) {
+        routes.add(new GatewayRoutes(kind.path(), catalog, support, authorizer, resource).route());
+      }
       if (kind.kind() != ResourceKind.USER) {
         routes.add(iam.accessBindings(kind.kind(), kind.path(), resource));
       }

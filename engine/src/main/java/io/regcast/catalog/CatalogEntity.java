@@ -119,6 +119,15 @@ public final class CatalogEntity
       ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * Replaces a gateway's settings with {@code spec} (same folder) if it is still {@code expected}
+   * (the caller merged its update into that value); otherwise {@link Rejected} with {@code
+   * ABORTED}, and the caller merges again.
+   */
+  public record UpdateGateway(
+      Gateway expected, ResourceSpec.GatewaySpec spec, String actor, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** Sets (or, with null, removes) the address {@code :reconcile} reads a registry at. */
   public record SetRegistryEndpoint(String id, RegistryEndpoint endpoint, String actor, ActorRef<Reply> replyTo)
       implements Command {}
@@ -285,6 +294,7 @@ public final class CatalogEntity
         .onCommand(ListResources.class, this::onList)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(UpdateTrigger.class, this::onUpdateTrigger)
+        .onCommand(UpdateGateway.class, this::onUpdateGateway)
         .onCommand(SetTriggerStatus.class, this::onSetTriggerStatus)
         .onCommand(SetRegistryEndpoint.class, this::onSetRegistryEndpoint)
         .onCommand(ListOperations.class, this::onListOperations)
@@ -383,6 +393,28 @@ public final class CatalogEntity
     }
     return persistTrigger(current.withDefinition(cmd.definition()), "Update trigger", cmd.actor(),
         cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> onUpdateGateway(CatalogState state, UpdateGateway cmd) {
+    String id = cmd.expected().id();
+    var found = state.find(ResourceKind.GATEWAY, id);
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(ResourceKind.GATEWAY, id));
+    }
+    Gateway current = (Gateway) found.get();
+    if (!current.equals(cmd.expected())) {
+      return reject(cmd.replyTo(), Problem.of(Problem.Kind.ABORTED, "gateway " + id + " changed meanwhile"));
+    }
+    Problem problem = state.checkGatewayUpdate(current, cmd.spec());
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    Resource updated = cmd.spec().toResource(id, current.createdAt());
+    Operation op = operation("Update " + ResourceKind.GATEWAY.displayName(), cmd.actor(), clock.instant(), updated, updated);
+    return Effect()
+        .persist(new Updated(updated, op))
+        .thenRun(s -> announce(s, updated))
+        .thenReply(cmd.replyTo(), s -> new Completed(op));
   }
 
   private ReplyEffect<Event, CatalogState> onSetTriggerStatus(
