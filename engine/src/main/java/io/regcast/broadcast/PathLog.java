@@ -2,6 +2,7 @@ package io.regcast.broadcast;
 
 import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
 import io.regcast.model.JsonSerializable;
 import java.time.Clock;
@@ -74,12 +75,12 @@ public final class PathLog
     void publish(PathKey path, List<StreamEntry> entries, long head, long ingestedAtMillis);
   }
 
-  public static void init(ActorSystem<?> system, Settings settings, Publisher publisher) {
+  public static void init(ActorSystem<?> system, Settings settings, Publisher publisher, Metrics metrics) {
     // Remembered while active: a log whose node died is started again on another node at once, and
     // its announcement after recovery reaches nodes that never got its last messages. An idle log
     // passivates itself, which also ends its being remembered.
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, publisher, Clock.systemUTC()))
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, publisher, metrics, Clock.systemUTC()))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -98,8 +99,14 @@ public final class PathLog
   }
 
   public static Behavior<Command> create(
-      String entityId, ActorRef<ClusterSharding.ShardCommand> shard, Settings settings, Publisher publisher, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new PathLog(entityId, ctx, timers, shard, settings, publisher, clock)));
+      String entityId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Publisher publisher,
+      Metrics metrics,
+      Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new PathLog(entityId, ctx, timers, shard, settings, publisher, metrics, clock)));
   }
 
   // ---- protocol ----
@@ -220,6 +227,7 @@ public final class PathLog
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Settings settings;
   private final Publisher publisher;
+  private final Metrics metrics;
   private final Clock clock;
 
   private PathLog(
@@ -229,8 +237,10 @@ public final class PathLog
       ActorRef<ClusterSharding.ShardCommand> shard,
       Settings settings,
       Publisher publisher,
+      Metrics metrics,
       Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
+    this.metrics = metrics;
     this.path = pathOf(entityId);
     this.context = context;
     this.timers = timers;
@@ -293,9 +303,11 @@ public final class PathLog
     MessagesAppended stored = new MessagesAppended(
         append.triggerId(), append.lastOrdinal(), state.head() + 1, append.messages(), clock.millis(),
         append.ingestedAtMillis(), append.retention());
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(stored)
         .thenRun(s -> {
+          metrics.journalWritten(Metrics.Journal.PATH_LOG, writeStarted);
           List<StreamEntry> entries = new ArrayList<>(stored.messages().size());
           long position = stored.firstPosition();
           for (byte[] message : stored.messages()) {

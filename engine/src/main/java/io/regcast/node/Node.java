@@ -150,7 +150,7 @@ public final class Node implements AutoCloseable {
               "path-hub",
               Props.empty());
       PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery(), settings.history().idleAfter()),
-          (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)));
+          (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)), metrics);
       TriggerEntity.init(
           system, settings.trigger(),
           RegistryEntity.subscriptions(system, settings.http().askTimeout()),

@@ -15,6 +15,7 @@ import io.regcast.broadcast.PathLog.Read;
 import io.regcast.broadcast.PathLog.State;
 import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -109,7 +110,8 @@ class PathLogTest {
     var kit = EventSourcedBehaviorTestKit.<Command, Event, State>create(
         testKit.system(),
         PathLog.create(PathLog.entityId(path), shard.getRef(), settings,
-            (p, entries, head, ingested) -> published.add(new Published(p, entries, head)), clock));
+            (p, entries, head, ingested) -> published.add(new Published(p, entries, head)),
+            new Metrics(new Metrics.Settings(false)), clock));
     kit.clear();
     return kit;
   }
