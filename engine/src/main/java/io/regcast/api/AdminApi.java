@@ -23,7 +23,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.regcast.model.ResourceKind;
-import io.regcast.node.Settings;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -50,12 +49,12 @@ public final class AdminApi {
       ActorRef<AccessMirror.Command> accessRefresher,
       Metrics metrics) {}
 
-  public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
+  public static Route routes(ActorSystem<?> system, ApiSettings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
-    ResourceJson.useHistoryDefaults(settings.history().defaults());
-    Duration timeout = settings.http().askTimeout();
+    ResourceJson.useHistoryDefaults(settings.historyDefaults());
+    Duration timeout = settings.askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
-    ApiSupport support = new ApiSupport(settings.http(), settings.api());
+    ApiSupport support = new ApiSupport(settings);
     Authorizer authorizer = new Authorizer(services.access());
     // Every write refreshes this node's access data before answering: the caller sees its change.
     Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services, timeout, op);
@@ -85,7 +84,7 @@ public final class AdminApi {
     routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
     routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());
-    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcile().timeout(), authorizer, services.metrics()).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcileTimeout(), authorizer, services.metrics()).route());
     routes.add(
         path(
             PathMatchers.segment("operations").slash(PathMatchers.segment()),
@@ -139,9 +138,9 @@ public final class AdminApi {
         .handle((done, failure) -> op);
   }
 
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, Settings settings, Services services) {
-    String host = settings.http().host();
-    int port = settings.http().port();
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, ApiSettings settings, Services services) {
+    String host = settings.host();
+    int port = settings.port();
     return Http.get(system)
         .newServerAt(host, port)
         .bind(routes(system, settings, services))

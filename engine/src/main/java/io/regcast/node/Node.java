@@ -18,6 +18,7 @@ import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.Role;
 import io.regcast.model.Subject;
+import io.regcast.model.Trigger;
 import io.regcast.ingest.DistributionApiReader;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
@@ -25,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -33,6 +35,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
@@ -118,7 +121,7 @@ public final class Node implements AutoCloseable {
       // Regions first (entities start on demand); triggers last: they are remembered, so they
       // start at once and reach for their registries.
       Metrics metrics = new Metrics(settings.metrics());
-      CatalogEntity.init(system, settings.catalog());
+      CatalogEntity.init(system, settings.catalog(), triggerSync(system, settings.catalog().syncTimeout()));
       RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system),
           new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()),
           metrics);
@@ -183,7 +186,7 @@ public final class Node implements AutoCloseable {
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       var services =
           new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher, metrics);
-      ServerBinding http = AdminApi.bind(system, settings, services).toCompletableFuture()
+      ServerBinding http = AdminApi.bind(system, settings.adminApi(), services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
       Node node = new Node(system, settings, http, gateway, hub, metrics);
@@ -205,6 +208,26 @@ public final class Node implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       throw e;
     }
+  }
+
+  /** The catalog hands trigger definitions to the triggers' entities. */
+  private static CatalogEntity.TriggerSync triggerSync(ActorSystem<?> system, Duration timeout) {
+    var sharding = ClusterSharding.get(system);
+    return new CatalogEntity.TriggerSync() {
+      @Override
+      public CompletionStage<Long> configure(Trigger trigger) {
+        return sharding.entityRefFor(TriggerEntity.ENTITY_KEY, trigger.id())
+            .<TriggerEntity.Applied>ask(r -> new TriggerEntity.Configure(trigger, r), timeout)
+            .thenApply(TriggerEntity.Applied::revision);
+      }
+
+      @Override
+      public CompletionStage<Long> remove(String triggerId, long revision) {
+        return sharding.entityRefFor(TriggerEntity.ENTITY_KEY, triggerId)
+            .<TriggerEntity.Applied>ask(r -> new TriggerEntity.Remove(triggerId, revision, r), timeout)
+            .thenApply(TriggerEntity.Applied::revision);
+      }
+    };
   }
 
   /** A port on {@code host} that was free a moment ago (Pekko Management cannot bind port 0). */

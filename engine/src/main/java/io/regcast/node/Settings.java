@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.regcast.api.ApiSettings;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
 import io.regcast.metrics.Metrics;
@@ -78,6 +79,12 @@ public record Settings(
   }
 
   public record Api(int defaultPageSize, int maxPageSize) {}
+
+  /** What the admin API needs of these settings. */
+  public ApiSettings adminApi() {
+    return new ApiSettings(http.host(), http.port(), http.maxBodySize(), http.askTimeout(), api.defaultPageSize(),
+        api.maxPageSize(), reconcile.timeout(), history.defaults());
+  }
 
   public static Settings from(Config root) {
     Config c = root.getConfig("regcast");
