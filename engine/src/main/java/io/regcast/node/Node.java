@@ -6,18 +6,17 @@ import io.regcast.api.AdminApi;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.broadcast.PathHub;
 import io.regcast.broadcast.PathLog;
-import io.regcast.gateway.ConnectAuthorizer;
 import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
 import io.regcast.iam.AccessMirror;
+import io.regcast.iam.GatewayAccess;
 import io.regcast.metrics.Metrics;
 import io.regcast.catalog.CatalogEntity;
+import io.regcast.catalog.CatalogFeed;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
-import io.regcast.model.Role;
-import io.regcast.model.Subject;
 import io.regcast.model.Trigger;
 import io.regcast.ingest.DistributionApiReader;
 import io.regcast.registry.RegistryEntity;
@@ -54,8 +53,8 @@ public final class Node implements AutoCloseable {
   public static final String SYSTEM_NAME = "regcast";
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-  /** How often each node re-reads the gateways, in case it missed an announcement. */
-  private static final Duration HUB_RESYNC = Duration.ofSeconds(30);
+  /** How often each node re-reads the gateways and the access data, in case it missed an announcement. */
+  private static final Duration CATALOG_RESYNC = Duration.ofSeconds(30);
 
   private final ActorSystem<Void> system;
   private final Settings settings;
@@ -127,19 +126,9 @@ public final class Node implements AutoCloseable {
           metrics);
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain(), settings.history().defaults());
       AccessMirror access = new AccessMirror();
+      GatewayAccess gatewayAccess = new GatewayAccess(access);
       GatewayServer gateway =
-          GatewayServer.start(
-              settings.gateway(), directory, Connections.localToken(system),
-              (gatewayId, secret) -> {
-                var caller = secret == null ? java.util.Optional.<Subject>empty() : access.view().authenticate(secret);
-                if (caller.isEmpty()) {
-                  return ConnectAuthorizer.Verdict.UNAUTHENTICATED;
-                }
-                return access.view().allows(caller.get(), Role.VIEWER, gatewayId)
-                    ? ConnectAuthorizer.Verdict.ALLOWED
-                    : ConnectAuthorizer.Verdict.FORBIDDEN;
-              },
-              metrics);
+          GatewayServer.start(settings.gateway(), directory, Connections.localToken(system), gatewayAccess, metrics);
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),
@@ -148,8 +137,7 @@ public final class Node implements AutoCloseable {
       system.systemActorOf(ConnectionManager.create(gateway), "connections", Props.empty());
       ActorRef<PathHub.Command> hub =
           system.systemActorOf(
-              PathHub.create(gateway, directory, CatalogEntity.ref(system), path -> PathLog.ref(system, path),
-                  settings.http().askTimeout(), HUB_RESYNC),
+              PathHub.create(gateway, directory, path -> PathLog.ref(system, path), settings.http().askTimeout()),
               "path-hub",
               Props.empty());
       PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery(), settings.history().idleAfter()),
@@ -158,34 +146,25 @@ public final class Node implements AutoCloseable {
           system, settings.trigger(),
           RegistryEntity.subscriptions(system, settings.http().askTimeout()),
           Broadcaster.toLogs(system, directory, settings.http().askTimeout()),
-          new TriggerEntity.BroadcastPermission() {
-            @Override
-            public boolean allows(String account, String gatewayId) {
-              return access.view().allows(
-                  new Subject(account, Subject.Type.SERVICE_ACCOUNT), Role.WEBSOCKET_BROADCASTER, gatewayId);
-            }
-
-            @Override
-            public boolean ready() {
-              return access.loaded();
-            }
-          },
+          gatewayAccess,
           metrics);
       awaitCatalog(system);
       Bootstrap.run(system, settings, START_TIMEOUT);
-      AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
-          .toCompletableFuture()
-          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      ActorRef<AccessMirror.Command> accessRefresher =
-          system.systemActorOf(
-              access.behavior(CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
-              "access-mirror",
-              Props.empty());
-      AskPattern.<AccessMirror.Command, Done>ask(accessRefresher, AccessMirror.Refresh::new, START_TIMEOUT, system.scheduler())
-          .toCompletableFuture()
-          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      var services =
-          new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher, metrics);
+      ActorRef<CatalogFeed.Command> gatewayFeed = system.systemActorOf(
+          CatalogFeed.create(CatalogEntity.ref(system), CatalogFeed.GATEWAYS, PathHub.gatewayUpdates(directory, gateway, hub),
+              settings.http().askTimeout(), CATALOG_RESYNC),
+          "gateway-feed", Props.empty());
+      ActorRef<CatalogFeed.Command> accessFeed = system.systemActorOf(
+          CatalogFeed.create(CatalogEntity.ref(system), CatalogFeed.ACCESS, access::update,
+              settings.http().askTimeout(), CATALOG_RESYNC),
+          "access-feed", Props.empty());
+      for (ActorRef<CatalogFeed.Command> feed : java.util.List.of(gatewayFeed, accessFeed)) {
+        AskPattern.<CatalogFeed.Command, Done>ask(feed, CatalogFeed.Refresh::new, START_TIMEOUT, system.scheduler())
+            .toCompletableFuture()
+            .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      }
+      var services = new AdminApi.Services(
+          new Connections(system, settings.http().askTimeout()), gatewayFeed, access, accessFeed, metrics);
       ServerBinding http = AdminApi.bind(system, settings.adminApi(), services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
