@@ -135,6 +135,8 @@ public final class Node implements AutoCloseable {
                     ? ConnectAuthorizer.Verdict.ALLOWED
                     : ConnectAuthorizer.Verdict.FORBIDDEN;
               },
+              (path, lastEventId, target) -> target.unavailable("history not wired yet"),
+              settings.history().memoryTail(),
               metrics);
       CoordinatedShutdown.get(system)
           .addTask(
