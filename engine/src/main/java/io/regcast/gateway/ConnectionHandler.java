@@ -47,7 +47,11 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private boolean resuming;
   /** What the resume writes before live messages (gap, missed messages), once known. */
   private List<ByteBuf> replay;
-  /** The newest position the replay covers (-1: none). */
+  /**
+   * The newest position the replay covers (-1: none, or nothing more to drop): messages up to it
+   * that reach the connection live are dropped, held ones at the seam, and those the shard had
+   * queued before the join (in the loop task after the seam) as they come.
+   */
   private long replayedThrough = -1;
 
   ConnectionHandler(Connection connection, Encoding encoding, String lastEventId, ServerContext context) {
@@ -117,9 +121,9 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
    */
   abstract void close(int code, String reason);
 
-  /** Whether messages still reach it one by one with their positions (the shards ask). */
-  final boolean resuming() {
-    return resuming;
+  /** Whether messages must reach it one by one with their positions (the shards ask). */
+  final boolean wantsPositions() {
+    return resuming || replayedThrough >= 0;
   }
 
   /** Whether nothing waits: keep-alives go out only then (they would only add to a backlog). */
@@ -213,9 +217,12 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
    * the writes of a whole delivery at once, queued frames are counted when they drain.
    */
   final boolean deliver(ByteBuf frames, int messages, long position) {
-    if (connection.closing) {
+    if (connection.closing || (position >= 0 && position <= replayedThrough)) {
       frames.release();
       return false;
+    }
+    if (!resuming && position > replayedThrough) {
+      replayedThrough = -1; // the shard delivers in position order: nothing older follows
     }
     if (open && !resuming && connection.overflow.isEmpty() && connection.channel.isWritable()) {
       connection.channel.write(frames, connection.channel.voidPromise());

@@ -93,7 +93,7 @@ final class LoopShard implements Runnable {
   }
 
   /**
-   * On the loop. A member that is resuming gets the messages one by one with their positions (it
+   * On the loop. A member that resumes gets the messages one by one with their positions (it
    * holds them until its replay is out and drops those the replay covered); the others get the
    * merged buffer of their encoding. The counts of the whole turn go to the metrics at once.
    */
@@ -110,7 +110,7 @@ final class LoopShard implements Runnable {
     try {
       for (ConnectionHandler member : recipients) {
         Encoding encoding = member.encoding;
-        if (member.resuming()) {
+        if (member.wantsPositions()) {
           for (int i = 0; i < turnSize; i++) {
             ByteBuf bytes = turn[i].bytes(encoding);
             if (bytes != null) {
