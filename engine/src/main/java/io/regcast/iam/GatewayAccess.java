@@ -19,9 +19,11 @@ public final class GatewayAccess implements ConnectAuthorizer, TriggerEntity.Bro
     this.access = access;
   }
 
+  /** The key from the {@code Authorization} header, else from the query. */
   @Override
-  public Verdict check(String gatewayId, String secret) {
-    Optional<Subject> caller = secret == null ? Optional.empty() : access.view().authenticate(secret);
+  public Verdict check(String gatewayId, String authorization, String queryKey) {
+    Optional<String> secret = ApiKeySecrets.fromAuthorization(authorization).or(() -> Optional.ofNullable(queryKey));
+    Optional<Subject> caller = secret.flatMap(access.view()::authenticate);
     if (caller.isEmpty()) {
       return Verdict.UNAUTHENTICATED;
     }

@@ -10,6 +10,7 @@ import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
+import io.regcast.gateway.StreamHistory;
 import io.regcast.iam.AccessMirror;
 import io.regcast.iam.GatewayAccess;
 import io.regcast.metrics.Metrics;
@@ -27,6 +28,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -127,8 +129,20 @@ public final class Node implements AutoCloseable {
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain(), settings.history().defaults());
       AccessMirror access = new AccessMirror();
       GatewayAccess gatewayAccess = new GatewayAccess(access);
+      // The hub answers resumes but needs the gateway to exist first; a resume in between (the
+      // listener is up, the node not yet ready) is refused and the client retries.
+      AtomicReference<ActorRef<PathHub.Command>> hubRef = new AtomicReference<>();
+      StreamHistory resumes = (path, lastEventId, target) -> {
+        ActorRef<PathHub.Command> current = hubRef.get();
+        if (current == null) {
+          target.unavailable("the node is starting");
+        } else {
+          PathHub.history(current).resume(path, lastEventId, target);
+        }
+      };
       GatewayServer gateway =
-          GatewayServer.start(settings.gateway(), directory, Connections.localToken(system), gatewayAccess, metrics);
+          GatewayServer.start(settings.gateway(), directory, Connections.localToken(system), gatewayAccess,
+              resumes, settings.history().memoryTail(), metrics);
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),
@@ -140,6 +154,7 @@ public final class Node implements AutoCloseable {
               PathHub.create(gateway, directory, path -> PathLog.ref(system, path), settings.http().askTimeout()),
               "path-hub",
               Props.empty());
+      hubRef.set(hub);
       PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery(), settings.history().idleAfter()),
           (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)), metrics);
       TriggerEntity.init(
