@@ -137,6 +137,39 @@ class TriggerEntityTest {
     }
   }
 
+  /**
+   * A broadcaster that loses the first send of every batch (a node that misses the message; a
+   * confirmed send fails as an ask that timed out) and delivers every later one.
+   */
+  static final class FirstSendLostBroadcaster implements Broadcaster {
+    final TestProbe<List<String>> delivered;
+    private final java.util.Set<String> tried = ConcurrentHashMap.newKeySet();
+
+    FirstSendLostBroadcaster(TestProbe<List<String>> delivered) {
+      this.delivered = delivered;
+    }
+
+    private boolean firstTry(byte[] payload) {
+      return tried.add(new Published(WS, true, payload).eventIds().get(0));
+    }
+
+    @Override
+    public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
+      if (!firstTry(payload)) {
+        delivered.getRef().tell(new Published(path, text, payload).eventIds());
+      }
+    }
+
+    @Override
+    public CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
+      if (firstTry(payload)) {
+        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out"));
+      }
+      delivered.getRef().tell(new Published(path, text, payload).eventIds());
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+  }
+
   /** A (un)subscription the trigger asked its registry side for. */
   record Call(String op, String registryId, String triggerId) {}
 
@@ -929,6 +962,22 @@ class TriggerEntityTest {
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(), Samples.T0)), dropped.events());
     publishes.receiveMessage(); // the flush
     publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void pausingDeliversTheOpenBatchEvenWhenItsFirstSendIsLost() {
+    TestProbe<List<String>> delivered = testKit.createTestProbe();
+    var lossy = EventSourcedBehaviorTestKit.<Command, Event, State>create(testKit.system(),
+        TriggerEntity.create(triggerId + "-lossy", shard.getRef(), SETTINGS, registries,
+            new FirstSendLostBroadcaster(delivered), metrics, clock));
+    lossy.<Applied>runCommand(r -> new Configure(trigger(triggerId + "-lossy", 1, TriggerStatus.ACTIVE,
+        CrEvents.rule(3, Duration.ofSeconds(60))), r));
+    lossy.runCommand(new Deliver(REGISTRY, 0, sequenced(1, 2), acks.getRef()));
+
+    lossy.<Applied>runCommand(r -> new Configure(trigger(triggerId + "-lossy", 2, TriggerStatus.PAUSED,
+        CrEvents.rule(3, Duration.ofSeconds(60))), r));
+
+    assertEquals(ids(1, 2), delivered.receiveMessage(DEADLINE), "the pause's flush reached the path");
   }
 
   @Test
