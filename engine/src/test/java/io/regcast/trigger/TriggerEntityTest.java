@@ -30,6 +30,7 @@ import io.regcast.model.Trigger;
 import io.regcast.model.TriggerStatus;
 import io.regcast.trigger.TriggerEntity.Applied;
 import io.regcast.trigger.TriggerEntity.BatchFlushed;
+import io.regcast.trigger.TriggerEntity.Sent;
 import io.regcast.trigger.TriggerEntity.Command;
 import io.regcast.trigger.TriggerEntity.Configure;
 import io.regcast.trigger.TriggerEntity.Configured;
@@ -100,8 +101,8 @@ class TriggerEntityTest {
         }
       };
 
-  /** One message handed to the broadcaster. */
-  record Published(PathKey path, boolean text, byte[] payload) {
+  /** One message of an append: the trigger's events {@code firstOrdinal..lastOrdinal} it is part of. */
+  record Published(PathKey path, long firstOrdinal, long lastOrdinal, byte[] payload) {
     JsonNode json() {
       try {
         return JSON.readTree(payload);
@@ -120,8 +121,12 @@ class TriggerEntityTest {
     }
   }
 
-  /** Records every publish (thread-safe) and forwards it to a probe, to await it with a deadline. */
-  static final class RecordingBroadcaster implements Broadcaster {
+  /**
+   * A path's log as the trigger sees it: each append is answered by {@link #answer} (by default
+   * stored and confirmed up to its last ordinal); what is stored is recorded (thread-safe) and
+   * forwarded to a probe, to await it with a deadline.
+   */
+  static class RecordingBroadcaster implements Broadcaster {
     final List<Published> published = new CopyOnWriteArrayList<>();
     final TestProbe<Published> probe;
 
@@ -130,43 +135,70 @@ class TriggerEntityTest {
     }
 
     @Override
+    public CompletionStage<Long> append(
+        PathKey path, String triggerId, long firstOrdinal, long lastOrdinal, List<byte[]> messages, long ingestedAtMillis) {
+      return answer(path, firstOrdinal, lastOrdinal, messages);
+    }
+
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      store(path, firstOrdinal, lastOrdinal, messages);
+      return CompletableFuture.completedFuture(lastOrdinal);
+    }
+
+    final void store(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      for (byte[] message : messages) {
+        Published p = new Published(path, firstOrdinal, lastOrdinal, message.clone());
+        published.add(p);
+        probe.getRef().tell(p);
+      }
+    }
+
+    // Still declared by Broadcaster; a trigger sends through append only.
     public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
-      Published p = new Published(path, text, payload.clone());
-      published.add(p);
-      probe.getRef().tell(p);
+      throw new AssertionError("a trigger publishes through append only");
     }
   }
 
-  /**
-   * A broadcaster that loses the first send of every batch (a node that misses the message; a
-   * confirmed send fails as an ask that timed out) and delivers every later one.
-   */
-  static final class FirstSendLostBroadcaster implements Broadcaster {
-    final TestProbe<List<String>> delivered;
-    private final java.util.Set<String> tried = ConcurrentHashMap.newKeySet();
+  /** A log that is not reached by the first append of each batch: it fails as an ask that timed out. */
+  static final class FirstSendLostBroadcaster extends RecordingBroadcaster {
+    private final java.util.Set<Long> tried = ConcurrentHashMap.newKeySet();
 
-    FirstSendLostBroadcaster(TestProbe<List<String>> delivered) {
-      this.delivered = delivered;
-    }
-
-    private boolean firstTry(byte[] payload) {
-      return tried.add(new Published(WS, true, payload).eventIds().get(0));
+    FirstSendLostBroadcaster(TestProbe<Published> probe) {
+      super(probe);
     }
 
     @Override
-    public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
-      if (!firstTry(payload)) {
-        delivered.getRef().tell(new Published(path, text, payload).eventIds());
-      }
-    }
-
-    @Override
-    public CompletionStage<Done> publishConfirmed(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
-      if (firstTry(payload)) {
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      if (tried.add(firstOrdinal)) {
         return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out"));
       }
-      delivered.getRef().tell(new Published(path, text, payload).eventIds());
-      return CompletableFuture.completedFuture(Done.getInstance());
+      return super.answer(path, firstOrdinal, lastOrdinal, messages);
+    }
+  }
+
+  /** A log whose appends are answered when the test says so, in order. */
+  static final class HeldBroadcaster extends RecordingBroadcaster {
+    record Held(long firstOrdinal, long lastOrdinal, CompletableFuture<Long> answer) {}
+
+    final java.util.concurrent.BlockingQueue<Held> held = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    HeldBroadcaster(TestProbe<Published> probe) {
+      super(probe);
+    }
+
+    @Override
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      CompletableFuture<Long> answer = new CompletableFuture<>();
+      held.add(new Held(firstOrdinal, lastOrdinal, answer));
+      store(path, firstOrdinal, lastOrdinal, messages);
+      return answer;
+    }
+
+    /** The append in flight, once it has come. */
+    Held next() throws InterruptedException {
+      Held next = held.poll(DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertNotNull(next, "no append came");
+      return next;
     }
   }
 
@@ -317,6 +349,12 @@ class TriggerEntityTest {
     entity.clear();
   }
 
+  /** A fresh entity of this test's trigger sending through {@code log}. */
+  private EventSourcedBehaviorTestKit<Command, Event, State> entityWith(RecordingBroadcaster log) {
+    return EventSourcedBehaviorTestKit.create(
+        testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, log, metrics, clock));
+  }
+
   private Trigger revision(long revision) {
     return new Trigger(
         triggerId,
@@ -388,6 +426,20 @@ class TriggerEntityTest {
     return all.get(all.size() - 1);
   }
 
+  /** Waits (with a deadline) for {@code expected} to be the last journal entry: a confirmation is stored just after the send. */
+  private void awaitLastJournaled(Object expected) {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!expected.equals(lastJournaled())) {
+      assertTrue(System.nanoTime() < deadline, "never journaled " + expected + "; last is " + lastJournaled());
+      Thread.onSpinWait();
+    }
+  }
+
+  /** The outbox holding {@code closed} (then nothing open), with events up to {@code sentUpTo} confirmed. */
+  private static Outbox closedOnly(long sentUpTo, Outbox.Closed... closed) {
+    return new Outbox(sentUpTo, List.of(closed), List.of(), null);
+  }
+
   private static List<String> ids(List<CrEvent> events) {
     return events.stream().map(CrEvent::eventId).toList();
   }
@@ -410,10 +462,10 @@ class TriggerEntityTest {
   void configuringRevisionOnePersistsConfiguredAndAcknowledgesIt() {
     Trigger trigger = revision(1);
     var result = configure(trigger);
-    assertEquals(new Configured(trigger), result.event());
+    assertEquals(new Configured(trigger, false), result.event());
     assertEquals(1, result.events().size());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -422,9 +474,9 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     var result = configure(second);
-    assertEquals(new Configured(second), result.event());
+    assertEquals(new Configured(second, false), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -442,7 +494,7 @@ class TriggerEntityTest {
     var result = configure(trigger);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -452,7 +504,7 @@ class TriggerEntityTest {
     var result = configure(revision(2));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 3), result.reply());
-    assertEquals(new State(third, 3, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(third, 3, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -473,7 +525,7 @@ class TriggerEntityTest {
     var result = remove(2);
     assertEquals(new Removed(triggerId, 2), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
     ClusterSharding.Passivate<?> passivate = shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertNotNull(passivate.entity());
   }
@@ -487,7 +539,7 @@ class TriggerEntityTest {
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
 
     var sameRevision = configure(revision(2));
     assertTrue(sameRevision.hasNoEvents());
@@ -498,7 +550,7 @@ class TriggerEntityTest {
   void removeBeforeAnyConfigureStillLeavesATombstone() {
     var result = remove(3);
     assertEquals(new Removed(triggerId, 3), result.event());
-    assertEquals(new State(null, 3, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 3, true, Map.of(), Outbox.EMPTY), result.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -510,7 +562,7 @@ class TriggerEntityTest {
     var result = remove(3);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 4), result.reply());
-    assertEquals(new State(held, 4, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(held, 4, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -538,7 +590,7 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     configure(second);
-    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), entity.restart().state());
+    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), entity.restart().state());
     // and still refuses what it held before the restart
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -547,7 +599,7 @@ class TriggerEntityTest {
   void aRestartRecoversTheTombstone() {
     configure(revision(1));
     remove(2);
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), entity.restart().state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), entity.restart().state());
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
@@ -575,7 +627,7 @@ class TriggerEntityTest {
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
             testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
-                (path, text, payload, ingestedAt) -> {}, metrics, Clock.systemUTC()));
+                new RecordingBroadcaster(testKit.createTestProbe()), metrics, Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -598,8 +650,8 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
-    assertEquals(numberedRange(1, 3), result.state().batch());
-    assertEquals(Samples.T0, result.state().batchOpenedAt());
+    assertEquals(numberedRange(1, 3), result.state().outbox().open());
+    assertEquals(Samples.T0, result.state().outbox().openedAt());
     assertEquals(Map.of(REGISTRY, 3L), result.state().watermarks());
     publishes.expectNoMessage(QUIET);
   }
@@ -610,8 +662,8 @@ class TriggerEntityTest {
     deliver(1, 1);
     clock.advance(Duration.ofSeconds(7));
     var result = deliver(2, 2);
-    assertEquals(Samples.T0, result.state().batchOpenedAt());
-    assertEquals(numberedRange(1, 2), result.state().batch());
+    assertEquals(Samples.T0, result.state().outbox().openedAt());
+    assertEquals(numberedRange(1, 2), result.state().outbox().open());
   }
 
   @Test
@@ -623,12 +675,12 @@ class TriggerEntityTest {
     var again = deliver(2, 3);
     assertTrue(again.hasNoEvents());
     assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
-    assertEquals(numberedRange(1, 3), again.state().batch());
+    assertEquals(numberedRange(1, 3), again.state().outbox().open());
 
     var overlapping = deliver(1, 5);
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, numberedRange(4, 5), Samples.T0)), overlapping.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(numberedRange(1, 5), overlapping.state().batch());
+    assertEquals(numberedRange(1, 5), overlapping.state().outbox().open());
 
     var older = deliver(1, 2);
     assertTrue(older.hasNoEvents());
@@ -660,7 +712,7 @@ class TriggerEntityTest {
     var redelivered = deliver(REGISTRY, 2, sequenced(3, 5));
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, numberedRange(3, 5), Samples.T0)), redelivered.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(numberedRange(1, 5), redelivered.state().batch());
+    assertEquals(numberedRange(1, 5), redelivered.state().outbox().open());
   }
 
   @Test
@@ -694,7 +746,7 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(match, createImage), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(List.of(match, createImage), result.state().batch());
+    assertEquals(List.of(match, createImage), result.state().outbox().open());
     assertEquals(2, filtered("matched"));
     assertEquals(3, filtered("rejected"));
   }
@@ -709,8 +761,8 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
-    assertEquals(List.of(), result.state().batch());
-    assertNull(result.state().batchOpenedAt());
+    assertEquals(List.of(), result.state().outbox().open());
+    assertNull(result.state().outbox().openedAt());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
     publishes.expectNoMessage(Duration.ofMillis(1300)); // past the 1 s cutoff: no empty batch is sent
   }
@@ -723,7 +775,7 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
-    assertEquals(List.of(), result.state().batch());
+    assertEquals(List.of(), result.state().outbox().open());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
     assertEquals(2, filtered("paused"));
     assertEquals(0, filtered("rejected"), "a pause is no filter");
@@ -739,7 +791,7 @@ class TriggerEntityTest {
     var result = deliver(1, 3);
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 3, List.of(numbered(3)), Samples.T0)), result.events());
-    assertEquals(List.of(numbered(3)), result.state().batch());
+    assertEquals(List.of(numbered(3)), result.state().outbox().open());
   }
 
   @Test
@@ -753,7 +805,7 @@ class TriggerEntityTest {
     assertEquals(new Delivery.Ack(triggerId, 9), acks.receiveMessage());
     assertEquals(new Call("unsubscribe", OTHER_REGISTRY, triggerId), registryCalls.receiveMessage());
     assertEquals(Map.of(), result.state().watermarks());
-    assertEquals(List.of(), result.state().batch());
+    assertEquals(List.of(), result.state().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -805,13 +857,14 @@ class TriggerEntityTest {
 
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
-    assertTrue(sent.text());
+    assertEquals(1, sent.firstOrdinal());
+    assertEquals(3, sent.lastOrdinal());
     assertEquals(ids(1, 3), sent.eventIds());
     assertArrayEquals(MessageRenderer.render(numberedRange(1, 3), LIMIT).get(0), sent.payload());
-    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
+    awaitLastJournaled(new Sent(3, Samples.T0));
     State state = entity.getState();
-    assertEquals(List.of(), state.batch());
-    assertNull(state.batchOpenedAt());
+    assertEquals(List.of(), state.outbox().open());
+    assertNull(state.outbox().openedAt());
     publishes.expectNoMessage(QUIET);
     assertEquals(1, broadcaster.published.size());
   }
@@ -823,11 +876,12 @@ class TriggerEntityTest {
     deliver(1, 3);
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
-        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(3, Samples.T0)),
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new Sent(3, Samples.T0)),
         journal.subList(journal.size() - 2, journal.size()));
-    assertEquals(List.of(), entity.getState().batch());
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
     assertEquals(1, broadcaster.published.size());
   }
@@ -842,12 +896,13 @@ class TriggerEntityTest {
     assertEquals(List.of("crtev000000000000002"), publishes.receiveMessage(DEADLINE).eventIds());
     assertEquals(List.of("crtev000000000000003"), publishes.receiveMessage(DEADLINE).eventIds());
     publishes.expectNoMessage(QUIET);
+    awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
         List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0),
-            new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0)),
+            new Sent(1, Samples.T0), new Sent(2, Samples.T0), new Sent(3, Samples.T0)),
         journal.subList(journal.size() - 4, journal.size()));
-    assertEquals(List.of(), entity.getState().batch());
+    assertEquals(List.of(), entity.getState().outbox().open());
 
     deliver(4, 4);
     assertEquals(List.of("crtev000000000000004"), publishes.receiveMessage(DEADLINE).eventIds());
@@ -860,11 +915,14 @@ class TriggerEntityTest {
     deliver(1, 5);
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
-    assertEquals(numberedRange(4, 5), entity.getState().batch());
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    assertEquals(numberedRange(4, 5), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
     deliver(6, 6);
-    assertEquals(ids(4, 6), publishes.receiveMessage(DEADLINE).eventIds());
+    Published rest = publishes.receiveMessage(DEADLINE);
+    assertEquals(ids(4, 6), rest.eventIds());
+    assertEquals(4, rest.firstOrdinal(), "ordinals run on over the trigger's life");
+    assertEquals(6, rest.lastOrdinal());
   }
 
   @Test
@@ -872,7 +930,7 @@ class TriggerEntityTest {
     configure(active(1, 1000, Duration.ofSeconds(60)));
 
     var held = deliver(1, 999);
-    assertEquals(999, held.state().batch().size());
+    assertEquals(999, held.state().outbox().open().size());
     assertEquals(new Delivery.Ack(triggerId, 999), acks.receiveMessage());
     publishes.expectNoMessage(QUIET);
 
@@ -887,8 +945,8 @@ class TriggerEntityTest {
     }
     assertEquals(ids(1, 1000), received);
     assertTrue(broadcaster.published.size() > 1, "1000 events do not fit in 128 KiB");
-    assertEquals(new BatchFlushed(1000, Samples.T0), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(1000, Samples.T0));
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -907,8 +965,8 @@ class TriggerEntityTest {
         "not before the cutoff");
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 1), sent.eventIds());
-    assertEquals(new BatchFlushed(1, Samples.T0), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(1, Samples.T0));
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -943,41 +1001,53 @@ class TriggerEntityTest {
   // ---- pause, retarget, rebatch, remove: flush first ----
 
   @Test
-  void pausingFlushesTheOpenBatchFirstThenDropsNewEvents() {
+  void pausingClosesTheOpenBatchAndRecordsItSentOnlyOnceConfirmedThenDropsNewEvents() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
     configure(active(1, 3, Duration.ofSeconds(60)));
     deliver(1, 2);
     Trigger paused = trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)));
 
     var result = configure(paused);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(paused)), result.events());
+    assertEquals(List.of(new Configured(paused, true)), result.events());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(List.of(), result.state().batch());
-    assertEquals(1, broadcaster.published.size());
-    Published sent = broadcaster.published.get(0);
+    assertEquals(closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2))), result.state().outbox());
+    Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
+    HeldBroadcaster.Held append = log.next();
+    assertEquals(new Configured(paused, true), lastJournaled(), "nothing recorded before the log confirms");
+    append.answer().complete(2L);
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
 
     var dropped = deliver(3, 5);
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(), Samples.T0)), dropped.events());
-    publishes.receiveMessage(); // the flush
     publishes.expectNoMessage(QUIET);
   }
 
   @Test
   void pausingDeliversTheOpenBatchEvenWhenItsFirstSendIsLost() {
-    TestProbe<List<String>> delivered = testKit.createTestProbe();
-    var lossy = EventSourcedBehaviorTestKit.<Command, Event, State>create(testKit.system(),
-        TriggerEntity.create(triggerId + "-lossy", shard.getRef(), SETTINGS, registries,
-            new FirstSendLostBroadcaster(delivered), metrics, clock));
-    lossy.<Applied>runCommand(r -> new Configure(trigger(triggerId + "-lossy", 1, TriggerStatus.ACTIVE,
-        CrEvents.rule(3, Duration.ofSeconds(60))), r));
-    lossy.runCommand(new Deliver(REGISTRY, 0, sequenced(1, 2), acks.getRef()));
+    entity = entityWith(new FirstSendLostBroadcaster(publishes));
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    Trigger paused = trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)));
 
-    lossy.<Applied>runCommand(r -> new Configure(trigger(triggerId + "-lossy", 2, TriggerStatus.PAUSED,
-        CrEvents.rule(3, Duration.ofSeconds(60))), r));
+    var result = configure(paused);
 
-    assertEquals(ids(1, 2), delivered.receiveMessage(DEADLINE), "the pause's flush reached the path");
+    assertEquals(new Applied(triggerId, 2), result.reply());
+    assertEquals(List.of(new Configured(paused, true)), result.events(), "nothing recorded as sent with the pause");
+    assertEquals(2, result.state().outbox().pending());
+    Published sent = publishes.receiveMessage(DEADLINE); // the second try: the first was lost
+    assertEquals(ids(1, 2), sent.eventIds());
+    assertEquals(1, sent.firstOrdinal());
+    assertEquals(2, sent.lastOrdinal());
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    List<Object> journal = journal();
+    assertEquals(List.of(new Configured(paused, true), new Sent(2, Samples.T0)), journal.subList(journal.size() - 2, journal.size()));
+    assertTrue(entity.getState().outbox().drained());
+    publishes.expectNoMessage(QUIET);
   }
 
   @Test
@@ -998,10 +1068,11 @@ class TriggerEntityTest {
 
     var result = configure(retargeted);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(retargeted)), result.events());
+    assertEquals(new Configured(retargeted, true), result.events().get(0), "closed with the change, confirmed after it");
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
+    awaitLastJournaled(new Sent(2, Samples.T0));
 
     deliver(3, 5);
     Published next = publishes.receiveMessage(DEADLINE);
@@ -1018,8 +1089,9 @@ class TriggerEntityTest {
 
     var result = configure(moved);
 
-    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(moved)), result.events());
+    assertEquals(new Configured(moved, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(WS, publishes.receiveMessage(DEADLINE).path());
+    awaitLastJournaled(new Sent(1, Samples.T0));
   }
 
   @Test
@@ -1030,9 +1102,9 @@ class TriggerEntityTest {
 
     var result = configure(bigger);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(bigger)), result.events());
+    assertEquals(new Configured(bigger, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(List.of(), result.state().batch());
+    awaitLastJournaled(new Sent(2, Samples.T0));
 
     deliver(3, 6);
     publishes.expectNoMessage(QUIET); // 4 < 5 now
@@ -1048,8 +1120,9 @@ class TriggerEntityTest {
 
     var result = configure(sooner);
 
-    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(sooner)), result.events());
+    assertEquals(new Configured(sooner, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(ids(1, 1), publishes.receiveMessage(DEADLINE).eventIds());
+    awaitLastJournaled(new Sent(1, Samples.T0));
   }
 
   @Test
@@ -1059,24 +1132,31 @@ class TriggerEntityTest {
     deliver(1, 2);
     assertTrue(configure(held).hasNoEvents());
     assertTrue(configure(trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)))).hasNoEvents());
-    assertEquals(numberedRange(1, 2), entity.getState().batch());
+    assertEquals(numberedRange(1, 2), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
   @Test
-  void removeFlushesTheOpenBatchFirstThenPersistsRemovedAndPassivates() {
+  void removeClosesTheOpenBatchAndPassivatesOnlyOnceItIsConfirmed() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
     configure(active(1, 3, Duration.ofSeconds(60)));
     deliver(1, 2);
 
     var result = remove(2);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Removed(triggerId, 2)), result.events());
+    assertEquals(List.of(new Removed(triggerId, 2)), result.events());
     assertEquals(new Applied(triggerId, 2), result.reply());
+    assertEquals(new State(null, 2, true, Map.of(),
+        closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2)))), result.state());
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    HeldBroadcaster.Held append = log.next();
+    shard.expectNoMessage(QUIET); // still draining
+    append.answer().complete(2L);
     shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertEquals(new Sent(2, Samples.T0), lastJournaled());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -1089,13 +1169,13 @@ class TriggerEntityTest {
     clock.advance(Duration.ofSeconds(59)); // one second of the cutoff left
 
     State recovered = entity.restart().state();
-    assertEquals(numberedRange(1, 1), recovered.batch());
-    assertEquals(Samples.T0, recovered.batchOpenedAt());
+    assertEquals(numberedRange(1, 1), recovered.outbox().open());
+    assertEquals(Samples.T0, recovered.outbox().openedAt());
 
     publishes.expectNoMessage(Duration.ofMillis(300)); // re-armed for what is left, not fired at once
     Published sent = publishes.receiveMessage(DEADLINE); // and not for a fresh 60 s
     assertEquals(ids(1, 1), sent.eventIds());
-    assertEquals(new BatchFlushed(1, Samples.T0.plusSeconds(59)), lastJournaled());
+    awaitLastJournaled(new Sent(1, Samples.T0.plusSeconds(59)));
   }
 
   @Test
@@ -1116,20 +1196,20 @@ class TriggerEntityTest {
     entity.restart();
 
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(new BatchFlushed(2, Samples.T0.plusSeconds(61)), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(2, Samples.T0.plusSeconds(61)));
+    assertEquals(List.of(), entity.getState().outbox().open());
   }
 
   @Test
   void aFullBatchRecoveredUnsentIsSentAtOnceAfterRecovery() {
     // A crash between storing the size-th event and storing its flush leaves a full batch behind.
     Trigger trigger = active(1, 3, Duration.ofSeconds(60));
-    entity.initialize(new Configured(trigger), new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0));
+    entity.initialize(new Configured(trigger, false), new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0));
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
     // recorded as sent once the publish is confirmed, a moment after it
     long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!entity.getState().batch().isEmpty()) {
+    while (!entity.getState().outbox().open().isEmpty()) {
       assertTrue(System.nanoTime() < deadline, "the sent batch was never recorded");
       Thread.onSpinWait();
     }
@@ -1144,7 +1224,7 @@ class TriggerEntityTest {
     assertTrue(again.hasNoEvents());
     acks.receiveMessage();
     assertEquals(new Delivery.Ack(triggerId, 4), acks.receiveMessage());
-    assertEquals(numberedRange(1, 4), again.state().batch());
+    assertEquals(numberedRange(1, 4), again.state().outbox().open());
   }
 
   @Test
@@ -1240,12 +1320,14 @@ class TriggerEntityTest {
     serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(plain, traced, deleted), Samples.T0), true);
     serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(), Samples.T0), true);
     serialization.verifySerialization(new BatchFlushed(3, Samples.T0), true);
-    serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500))), true);
+    serialization.verifySerialization(new Sent(3, Samples.T0), true);
+    serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500)), false), true);
     serialization.verifySerialization(new Removed(triggerId, 4), true);
     serialization.verifySerialization(
         new State(active(1, 3, Duration.ofSeconds(20)), 1, false, Map.of(REGISTRY, 3L, OTHER_REGISTRY, 9L),
-            List.of(plain, traced, deleted), Samples.T0), true);
-    serialization.verifySerialization(new State(null, 0, false, Map.of(), List.of(), null), true);
+            new Outbox(4, List.of(new Outbox.Closed(CrEvents.target("/old"), 2, List.of(plain))),
+                List.of(traced, deleted), Samples.T0)), true);
+    serialization.verifySerialization(new State(null, 0, false, Map.of(), Outbox.EMPTY), true);
     serialization.verifySerialization(
         new Runtime(triggerId, active(1, 3, Duration.ofSeconds(20)), 1, false, 2, Map.of(REGISTRY, 3L)), true);
   }
@@ -1256,6 +1338,6 @@ class TriggerEntityTest {
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
         CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE, null);
     deliver(REGISTRY, List.of(new Delivery.Sequenced(1, numbered(1)), new Delivery.Sequenced(2, traced)));
-    assertEquals(List.of(numbered(1), traced), entity.restart().state().batch());
+    assertEquals(List.of(numbered(1), traced), entity.restart().state().outbox().open());
   }
 }
