@@ -435,6 +435,11 @@ class TriggerEntityTest {
     }
   }
 
+  /** An append as held, without its answer: to compare what was asked. */
+  private static HeldBroadcaster.Held withoutAnswer(HeldBroadcaster.Held held) {
+    return new HeldBroadcaster.Held(held.firstOrdinal(), held.lastOrdinal(), null);
+  }
+
   /** The outbox holding {@code closed} (then nothing open), with events up to {@code sentUpTo} confirmed. */
   private static Outbox closedOnly(long sentUpTo, Outbox.Closed... closed) {
     return new Outbox(sentUpTo, List.of(closed), List.of(), null);
@@ -1051,6 +1056,72 @@ class TriggerEntityTest {
   }
 
   @Test
+  void aBatchTheLogPartlyHeldAlreadyIsSentAgainFromWhereTheLogStops() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
+    configure(active(1, 3, Duration.ofSeconds(60)));
+
+    deliver(1, 3);
+    HeldBroadcaster.Held first = log.next();
+    assertEquals(new HeldBroadcaster.Held(1, 3, null), withoutAnswer(first));
+    publishes.receiveMessage(DEADLINE);
+    // The log held event 1 already (appended by an incarnation that crashed before recording it): it stores nothing.
+    first.answer().complete(1L);
+
+    awaitLastJournaled(new Sent(1, Samples.T0));
+    HeldBroadcaster.Held rest = log.next();
+    assertEquals(new HeldBroadcaster.Held(2, 3, null), withoutAnswer(rest));
+    assertEquals(ids(2, 3), publishes.receiveMessage(DEADLINE).eventIds(), "re-rendered without what the log holds");
+    rest.answer().complete(3L);
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+  }
+
+  @Test
+  void aBatchClosedWhileItsFirstPartIsOnItsWayLosesOnlyThatPartWhenConfirmed() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 4);
+    HeldBroadcaster.Held first = log.next();
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    BroadcastTarget elsewhere = new BroadcastTarget("d4e00000000000000002", "/events", "aje00000000000000001");
+    Trigger retargeted = trigger(2, TriggerStatus.ACTIVE, CrEvents.rule(CrEvents.ALL_TYPES, "", "",
+        new BatchSettings(3, Duration.ofSeconds(60)), elsewhere));
+
+    var result = configure(retargeted);
+
+    assertEquals(List.of(new Configured(retargeted, true)), result.events());
+    assertEquals(closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 4))), result.state().outbox());
+    publishes.expectNoMessage(QUIET); // one append at a time
+    first.answer().complete(3L);
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    Published rest = publishes.receiveMessage(DEADLINE);
+    assertEquals(WS, rest.path(), "the closed rest goes where it was meant to");
+    assertEquals(ids(4, 4), rest.eventIds());
+    assertEquals(4, rest.firstOrdinal());
+    log.next().answer().complete(4L);
+    awaitLastJournaled(new Sent(4, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+  }
+
+  @Test
+  void aBatchTheServiceAccountMayNotSendIsDroppedCountedAndRecordedAsSent() {
+    entity = EventSourcedBehaviorTestKit.create(testKit.system(), TriggerEntity.create(triggerId, shard.getRef(),
+        SETTINGS, registries, broadcaster, (serviceAccountId, gatewayId) -> false, metrics, clock));
+    configure(active(1, 2, Duration.ofSeconds(60)));
+
+    var result = deliver(1, 2);
+
+    assertEquals(new EventsReceived(REGISTRY, 2, numberedRange(1, 2), Samples.T0), result.events().get(0));
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+    publishes.expectNoMessage(QUIET);
+    var samples = PrometheusText.parse(new String(metrics.scrape("").body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(1.0, samples.get("regcast_access_errors_total"));
+  }
+
+  @Test
   void pausingWithNoOpenBatchSendsNothing() {
     configure(active(1, 3, Duration.ofSeconds(60)));
     var result = configure(trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60))));
@@ -1213,6 +1284,34 @@ class TriggerEntityTest {
       assertTrue(System.nanoTime() < deadline, "the sent batch was never recorded");
       Thread.onSpinWait();
     }
+  }
+
+  @Test
+  void aRecoveredTombstoneWithAClosedBatchSendsItThenPassivates() {
+    Trigger trigger = active(1, 3, Duration.ofSeconds(60));
+    State recovered = entity.initialize(new Configured(trigger, false),
+        new EventsReceived(REGISTRY, 2, numberedRange(1, 2), Samples.T0), new Removed(triggerId, 2));
+
+    assertEquals(new State(null, 2, true, Map.of(),
+        closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2)))), recovered);
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertEquals(new Sent(2, Samples.T0), lastJournaled());
+  }
+
+  @Test
+  void aJournalOfBatchFlushedRecordsRecoversWhatWasSentAndNumbersOnFromThere() {
+    Trigger trigger = active(1, 2, Duration.ofSeconds(60));
+    State recovered = entity.initialize(new Configured(trigger, false),
+        new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(2, Samples.T0));
+    assertEquals(new Outbox(2, List.of(), numberedRange(3, 3), Samples.T0), recovered.outbox());
+
+    deliver(4, 4);
+
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertEquals(ids(3, 4), sent.eventIds());
+    assertEquals(3, sent.firstOrdinal());
+    awaitLastJournaled(new Sent(4, Samples.T0));
   }
 
   @Test
