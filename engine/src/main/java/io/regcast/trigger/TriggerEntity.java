@@ -55,8 +55,7 @@ public final class TriggerEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
         TriggerEntity.Command, TriggerEntity.Event, TriggerEntity.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY =
-      EntityTypeKey.create(Command.class, "Trigger");
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Trigger");
 
   /** Tuning read from {@code regcast.trigger}. */
   public record Settings(int maxMessageBytes, Duration subscribeRetry, int snapshotEvery) {}
@@ -79,20 +78,12 @@ public final class TriggerEntity
 
   private static final Duration NOT_READY_RETRY = Duration.ofMillis(200);
 
-  public static void init(
-      ActorSystem<?> system,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                    ENTITY_KEY,
-                    ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
-                        broadcaster, permission, metrics, Clock.systemUTC()))
-                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToRegistry registries,
+      Broadcaster broadcaster, BroadcastPermission permission, Metrics metrics) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
+                broadcaster, permission, metrics, Clock.systemUTC()))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
   /** The port registries deliver through, for the node to wire. */
@@ -101,31 +92,11 @@ public final class TriggerEntity
         ClusterSharding.get(system).entityRefFor(ENTITY_KEY, triggerId).tell(new Deliver(registryId, held, events, ackTo));
   }
 
-  public static Behavior<Command> create(
-      String triggerId,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      Metrics metrics,
-      Clock clock) {
-    return create(triggerId, shard, settings, registries, broadcaster, BroadcastPermission.ALWAYS, metrics, clock);
-  }
-
-  public static Behavior<Command> create(
-      String triggerId,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics,
-      Clock clock) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new TriggerEntity(
-                    triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, metrics, clock)));
+  public static Behavior<Command> create(String triggerId, ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings, Delivery.ToRegistry registries, Broadcaster broadcaster, BroadcastPermission permission,
+      Metrics metrics, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TriggerEntity(
+        triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, metrics, clock)));
   }
 
   // ---- protocol ----
@@ -136,8 +107,7 @@ public final class TriggerEntity
   public record Configure(Trigger trigger, ActorRef<Applied> replyTo) implements Command {}
 
   /** The trigger was deleted at {@code revision}. */
-  public record Remove(String triggerId, long revision, ActorRef<Applied> replyTo)
-      implements Command {}
+  public record Remove(String triggerId, long revision, ActorRef<Applied> replyTo) implements Command {}
 
   public record GetRuntime(ActorRef<Runtime> replyTo) implements Command {}
 
@@ -167,11 +137,11 @@ public final class TriggerEntity
 
   private record NotConfirmed(String reason) implements Command {}
 
-  private enum Resubscribe implements Command {
+  enum Resubscribe implements Command {
     INSTANCE
   }
 
-  private record SubscriptionChanged(String registryId, boolean subscribed, String failure) implements Command {}
+  record SubscriptionChanged(String registryId, boolean subscribed, String failure) implements Command {}
 
   public record Applied(String triggerId, long revision) implements JsonSerializable {}
 
@@ -283,24 +253,13 @@ public final class TriggerEntity
   private boolean cutoffReached;
   /** The last batch found the service account unable to broadcast (logged once per change). */
   private boolean accessDenied;
-  /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
-  private String subscribedTo;
-  /** Configure requests answered once the new registry confirms the subscription. */
-  private final List<ActorRef<Applied>> awaitingSubscription = new ArrayList<>();
+  private final RegistrySubscription subscription;
   /** The watermark a gap was last logged at: once per gap, not for every delivery until it is filled. */
   private long gapLoggedAt = -1;
 
-  private TriggerEntity(
-      String triggerId,
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics,
-      Clock clock) {
+  private TriggerEntity(String triggerId, ActorContext<Command> context, TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard, Settings settings, Delivery.ToRegistry registries,
+      Broadcaster broadcaster, BroadcastPermission permission, Metrics metrics, Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), triggerId));
     this.permission = permission;
     this.metrics = metrics;
@@ -312,6 +271,7 @@ public final class TriggerEntity
     this.registries = registries;
     this.broadcaster = broadcaster;
     this.clock = clock;
+    this.subscription = new RegistrySubscription(triggerId, registries, context, timers, settings.subscribeRetry());
   }
 
   @Override
@@ -366,7 +326,10 @@ public final class TriggerEntity
         .onCommand(SendNext.class, (state, c) -> Effect().none().thenRun(this::sendNext).thenNoReply())
         .onCommand(Confirmed.class, this::onConfirmed)
         .onCommand(NotConfirmed.class, this::onNotConfirmed)
-        .onCommand(SubscriptionChanged.class, this::onSubscriptionChanged)
+        .onCommand(SubscriptionChanged.class, (state, changed) -> {
+          subscription.changed(changed, state.trigger() == null ? null : state.rule().registryId(), state.revision());
+          return Effect().noReply();
+        })
         .onCommand(Resubscribe.class, (state, r) -> Effect().none().thenRun(this::subscribe).thenNoReply())
         .onCommand(GetRuntime.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
             new Runtime(triggerId, state.trigger(), state.revision(), state.removed(), state.outbox().pending(),
@@ -384,14 +347,12 @@ public final class TriggerEntity
       return Effect().reply(cmd.replyTo(), applied(state));
     }
     var persisted = Effect().persist(new Configured(next, closesOpenBatch));
-    if (next.definition().rule().registryId().equals(subscribedTo)) {
+    if (subscription.confirmed(next.definition().rule().registryId())) {
       return persisted.thenRun(this::sendNext).thenReply(cmd.replyTo(), this::applied);
     }
-    // Answered once the registry has the subscription: events ingested after the answer reach us.
     return persisted
         .thenRun(s -> {
-          awaitingSubscription.add(cmd.replyTo());
-          subscribe(s);
+          subscription.subscribe(s.rule().registryId(), cmd.replyTo());
           sendNext(s);
         })
         .thenNoReply();
@@ -417,13 +378,7 @@ public final class TriggerEntity
     return Effect()
         .persist(new Removed(triggerId, cmd.revision()))
         .thenRun(s -> {
-          timers.cancel(Resubscribe.INSTANCE);
-          if (subscribedTo != null) {
-            registries.unsubscribe(subscribedTo, triggerId);
-            subscribedTo = null;
-          }
-          awaitingSubscription.forEach(r -> r.tell(applied(s)));
-          awaitingSubscription.clear();
+          subscription.release(s.revision());
           carryOn(s);
         })
         .thenReply(cmd.replyTo(), this::applied);
@@ -575,9 +530,10 @@ public final class TriggerEntity
             metrics.batchSent((int) (confirmed.lastOrdinal() - confirmed.firstOrdinal() + 1), confirmed.messages());
           }
           if (reopens) {
-            // What is left of the open batch opened now: its cutoff starts over.
+            // What is left of the open batch opened now: its cutoff starts over — unless it is the
+            // rest of a batch the log held a part of, which was due already and goes again at once.
             timers.cancel(CutoffReached.INSTANCE);
-            cutoffReached = false;
+            cutoffReached = confirmed.upTo() < confirmed.lastOrdinal();
           }
           carryOn(s);
         })
@@ -618,42 +574,9 @@ public final class TriggerEntity
 
   /** Makes sure the registry of the current definition sends its events here. */
   private void subscribe(State state) {
-    if (state.trigger() == null) {
-      return;
+    if (state.trigger() != null) {
+      subscription.subscribe(state.rule().registryId());
     }
-    String registry = state.rule().registryId();
-    if (registry.equals(subscribedTo)) {
-      return;
-    }
-    context.pipeToSelf(
-        registries.subscribe(registry, triggerId),
-        (done, failure) -> new SubscriptionChanged(registry, failure == null, String.valueOf(failure)));
-  }
-
-  private ReplyEffect<Event, State> onSubscriptionChanged(State state, SubscriptionChanged changed) {
-    String current = state.trigger() == null ? null : state.rule().registryId();
-    if (!changed.registryId().equals(current)) {
-      // A late answer for a registry the trigger has moved away from.
-      if (changed.subscribed()) {
-        registries.unsubscribe(changed.registryId(), triggerId);
-      }
-      return Effect().noReply();
-    }
-    // Answer waiting configures either way: the definition is stored, and subscribing goes on.
-    awaitingSubscription.forEach(r -> r.tell(applied(state)));
-    awaitingSubscription.clear();
-    if (changed.subscribed()) {
-      String previous = subscribedTo;
-      subscribedTo = current;
-      if (previous != null && !previous.equals(current)) {
-        registries.unsubscribe(previous, triggerId);
-      }
-    } else {
-      context.getLog().warn("Trigger {} could not subscribe to registry {} ({}); retrying in {}",
-          triggerId, changed.registryId(), changed.failure(), settings.subscribeRetry());
-      timers.startSingleTimer(Resubscribe.INSTANCE, settings.subscribeRetry());
-    }
-    return Effect().noReply();
   }
 
   private void passivate() {

@@ -345,14 +345,16 @@ class TriggerEntityTest {
     metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, metrics, clock));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster,
+                TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
     entity.clear();
   }
 
   /** A fresh entity of this test's trigger sending through {@code log}. */
   private EventSourcedBehaviorTestKit<Command, Event, State> entityWith(RecordingBroadcaster log) {
     return EventSourcedBehaviorTestKit.create(
-        testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, log, metrics, clock));
+        testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, log,
+            TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
   }
 
   private Trigger revision(long revision) {
@@ -376,7 +378,8 @@ class TriggerEntityTest {
 
   /** The entity as a plain actor (for what the behaviour testkit cannot do: tell without waiting). */
   private ActorRef<Command> spawn(String id, Delivery.ToRegistry registrySide, TriggerEntity.Settings settings) {
-    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, metrics, clock));
+    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster,
+        TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
   }
 
   private Trigger active(long revision, int size, Duration cutoff) {
@@ -632,7 +635,8 @@ class TriggerEntityTest {
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
             testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
-                new RecordingBroadcaster(testKit.createTestProbe()), metrics, Clock.systemUTC()));
+                new RecordingBroadcaster(testKit.createTestProbe()), TriggerEntity.BroadcastPermission.ALWAYS, metrics,
+                Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -1289,21 +1293,21 @@ class TriggerEntityTest {
   @Test
   void aRecoveredTombstoneWithAClosedBatchSendsItThenPassivates() {
     Trigger trigger = active(1, 3, Duration.ofSeconds(60));
-    State recovered = entity.initialize(new Configured(trigger, false),
+    entity.initialize(new Configured(trigger, false),
         new EventsReceived(REGISTRY, 2, numberedRange(1, 2), Samples.T0), new Removed(triggerId, 2));
 
-    assertEquals(new State(null, 2, true, Map.of(),
-        closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2)))), recovered);
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertEquals(new Sent(2, Samples.T0), lastJournaled());
+    assertEquals(new State(null, 2, true, Map.of(), new Outbox(2, List.of(), List.of(), null)), entity.getState());
   }
 
   @Test
   void aJournalOfBatchFlushedRecordsRecoversWhatWasSentAndNumbersOnFromThere() {
     Trigger trigger = active(1, 2, Duration.ofSeconds(60));
-    State recovered = entity.initialize(new Configured(trigger, false),
+    entity.initialize(new Configured(trigger, false),
         new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(2, Samples.T0));
+    State recovered = entity.getState();
     assertEquals(new Outbox(2, List.of(), numberedRange(3, 3), Samples.T0), recovered.outbox());
 
     deliver(4, 4);
