@@ -2,9 +2,7 @@ package io.regcast.trigger;
 
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
-import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
-import io.regcast.model.BroadcastTarget;
 import io.regcast.model.ContainerRegistryRule;
 import io.regcast.model.CrEvent;
 import io.regcast.model.JsonSerializable;
@@ -18,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -40,16 +37,16 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One trigger's runtime: its definition (from the catalog, newest revision wins), its subscription
- * to its registry, and its open batch.
+ * to its registry, and its {@link Outbox} of events not yet confirmed sent.
  *
  * <p>Events arrive with {@link Deliver}; those at or below the trigger's watermark for that
  * registry are dropped, the rest pass the filter (or are dropped while paused) and join the open
- * batch — persisted, with the time the batch opened, then acknowledged. A batch is sent when it
- * holds {@code size} events or {@code cutoff} after it opened: rendered once, published to the
- * gateway path, and recorded as sent only once this node's connections have it queued and it has
- * left for the other nodes (at least once: a crash before the record sends it again).
- * On recovery the cutoff timer is re-armed from the stored opening time. Pausing, deleting and
- * changing the target or the batching flush the open batch first (to the old target).
+ * batch — persisted, with the time the batch opened, then acknowledged. A batch is due when it
+ * holds {@code size} events or {@code cutoff} after it opened (re-armed from the stored opening
+ * time on recovery). Pausing, deleting and changing the registry, target or batching close the open
+ * batch in the same event, to go to the old target in batches of the old size. Every send — due
+ * batch or closed one — takes one path: appended to the path's log, one at a time, and recorded as
+ * sent ({@link Sent}) only once the log confirms it; a send not confirmed goes again.
  */
 public final class TriggerEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -243,7 +240,7 @@ public final class TriggerEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Settings settings;
   private final Delivery.ToRegistry registries;
-  private final Broadcaster broadcaster;
+  private final BatchAppender appender;
   private final BroadcastPermission permission;
   private final Metrics metrics;
   private final Clock clock;
@@ -251,8 +248,6 @@ public final class TriggerEntity
   private boolean inFlight;
   /** The open batch's cutoff timer fired: it is due whatever its size (until it is partly sent). */
   private boolean cutoffReached;
-  /** The last batch found the service account unable to broadcast (logged once per change). */
-  private boolean accessDenied;
   private final RegistrySubscription subscription;
   /** The watermark a gap was last logged at: once per gap, not for every delivery until it is filled. */
   private long gapLoggedAt = -1;
@@ -269,7 +264,8 @@ public final class TriggerEntity
     this.shard = shard;
     this.settings = settings;
     this.registries = registries;
-    this.broadcaster = broadcaster;
+    this.appender = new BatchAppender(triggerId, broadcaster, permission, metrics, settings.maxMessageBytes(),
+        context.getLog());
     this.clock = clock;
     this.subscription = new RegistrySubscription(triggerId, registries, context, timers, settings.subscribeRetry());
   }
@@ -477,36 +473,9 @@ public final class TriggerEntity
     }
     inFlight = true;
     Outbox.Batch batch = due.get();
-    if (!mayBroadcast(batch.target())) {
-      // The one documented loss: dropped, and confirmed as if sent so the outbox moves on.
-      metrics.batchRefused();
-      context.getSelf().tell(new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), batch.lastOrdinal(), 0));
-      return;
-    }
-    BroadcastTarget target = batch.target();
-    List<byte[]> messages = MessageRenderer.render(batch.events(), settings.maxMessageBytes());
-    CompletionStage<Long> appended = broadcaster.append(new PathKey(target.gatewayId(), target.path()), triggerId,
-        batch.firstOrdinal(), batch.lastOrdinal(), messages, oldestIngest(batch.events()));
-    context.pipeToSelf(appended, (upTo, failure) -> failure == null
-        ? new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), upTo, messages.size())
+    context.pipeToSelf(appender.append(batch), (answer, failure) -> failure == null
+        ? new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), answer.upTo(), answer.messages())
         : new NotConfirmed(failure.toString()));
-  }
-
-  /** Whether the service account may broadcast to the target's gateway; logged once per change. */
-  private boolean mayBroadcast(BroadcastTarget target) {
-    boolean allowed = permission.allows(target.serviceAccountId(), target.gatewayId());
-    if (allowed == accessDenied) {
-      accessDenied = !allowed;
-      if (allowed) {
-        context.getLog().info("Trigger {}: service account {} may broadcast again", triggerId, target.serviceAccountId());
-      } else {
-        context.getLog().warn(
-            "Trigger {}: service account {} may not broadcast to gateway {} (api-gateway.websocketBroadcaster);"
-                + " its batches are dropped until the role is granted again",
-            triggerId, target.serviceAccountId(), target.gatewayId());
-      }
-    }
-    return allowed;
   }
 
   /**
@@ -545,16 +514,6 @@ public final class TriggerEntity
     context.getLog().warn("Trigger {}: a batch was not confirmed sent ({}); sending it again", triggerId, failed.reason());
     timers.startSingleTimer(SendNext.INSTANCE, NOT_READY_RETRY);
     return Effect().noReply();
-  }
-
-  /** When the ingest request of the batch's oldest event was taken (epoch ms; 0 when none is known). */
-  private static long oldestIngest(List<CrEvent> events) {
-    return events.stream()
-        .map(CrEvent::ingestedAt)
-        .filter(java.util.Objects::nonNull)
-        .mapToLong(Instant::toEpochMilli)
-        .min()
-        .orElse(0);
   }
 
   /** Starts the open batch's cutoff timer (at once if overdue); cancels it when none is open. */
