@@ -35,7 +35,9 @@ final class Compare {
   static final String USAGE =
       """
       usage: java -jar regcast-bench.jar compare [options]
-        --servers LIST           regcast,nchan,node-ws,raw-nio (all; a peer that is not installed is skipped)
+        --servers LIST           regcast,nchan,node-ws,raw-nio (all; a peer that is not installed is skipped);
+                                 also regcast-nohistory: regcast with a gateway whose historySettings.maxMessages
+                                 is 0 (regcast's gateway keeps 1000), its ratio column next to the peers'
         --sizes LIST             connections for fan-out and footprint (1000,10000,18000)
         --reps R                 repetitions: every server started, warmed up and measured R times (2)
         --warmup-seconds S       warm-up per server start: bursts to 1000 connections for S s (30)
@@ -50,6 +52,13 @@ final class Compare {
         --batch-clients N        scenario 3: connections (10000; 0 skips it)
         --batch-rate R           ... events per second into the trigger (1000), batches of 100, cutoff 1 s
         --batch-seconds S        ... for S seconds (10)
+        --resume-clients N       resume storm (regcast with history only; 0 skips it, the default): N regcast.v1
+                                 connections get a live burst, all disconnect, M messages are published, all
+                                 reconnect at once with Last-Event-ID and must get the M replayed, ids contiguous
+        --resume-messages M      ... messages behind (100)
+        --resume-variants LIST   tail: one plain connection stays on the path meanwhile (the node keeps the path's
+                                 in-memory tail); log: none stays (the node drops the tail of a path without
+                                 connections, so the replay is read from the path's log) (tail,log)
         --sources K              source addresses 127.0.0.1..K for the client's connections (4)
         --client-procs P         load client processes, connections split between them; the first
                                  publishes (1: one process holds 18 000 connections)
@@ -86,7 +95,8 @@ final class Compare {
       int burstFrames, int inFlight, int latencyClients, int latencyRate, int latencySeconds, int batchClients,
       int batchRate, int batchSeconds, int sources, int clientProcs, Optional<Path> nodeJar, String serverCpus, String clientCpus,
       boolean pin, List<String> regcastJvmOpts, List<String> rawJvmOpts, List<String> clientJvmOpts,
-      Optional<Path> out, boolean quick, int cluster, List<Integer> perNode, String commandLine) {
+      Optional<Path> out, boolean quick, int cluster, List<Integer> perNode, int resumeClients, int resumeMessages,
+      List<String> resumeVariants, String commandLine) {
     /** Connections per client process: the machine allows 20 000 open files per process. */
     static final int CONNECTIONS_PER_PROCESS = 18_000;
 
@@ -122,6 +132,9 @@ final class Compare {
       Optional<Path> out = Optional.empty();
       boolean quick = Arrays.asList(args).contains("--quick");
       int cluster = 0;
+      int resumeClients = 0;
+      int resumeMessages = 100;
+      List<String> resumeVariants = List.of("tail", "log");
       List<Integer> perNode = quick ? List.of(100) : List.of(1000, 6000, 18000);
       // With --cluster, what a cluster run changes unless the command line says otherwise.
       Set<String> given = new HashSet<>();
@@ -156,6 +169,9 @@ final class Compare {
         given.add(a);
         switch (a) {
           case "--cluster" -> cluster = Integer.parseInt(v);
+          case "--resume-clients" -> resumeClients = Integer.parseInt(v);
+          case "--resume-messages" -> resumeMessages = Integer.parseInt(v);
+          case "--resume-variants" -> resumeVariants = Arrays.stream(v.split(",")).map(String::trim).toList();
           case "--per-node" -> perNode = Arrays.stream(v.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
           case "--servers" -> servers = Arrays.stream(v.split(",")).map(String::trim).toList();
           case "--sizes" -> sizes = Arrays.stream(v.split(",")).map(s -> Integer.parseInt(s.trim())).toList();
@@ -216,7 +232,8 @@ final class Compare {
       }
       return new Options(servers, sizes, reps, warmup, size, rateFrames, rateSeconds, burstFrames, inFlight,
           latencyClients, latencyRate, latencySeconds, batchClients, batchRate, batchSeconds, sources, clientProcs, jar, serverCpus,
-          clientCpus, pin, regcastJvm, rawJvm, clientJvm, out, quick, cluster, perNode, "compare " + String.join(" ", args));
+          clientCpus, pin, regcastJvm, rawJvm, clientJvm, out, quick, cluster, perNode, resumeClients, resumeMessages,
+          resumeVariants, "compare " + String.join(" ", args));
     }
 
     private static List<String> words(String value) {
@@ -229,7 +246,8 @@ final class Compare {
       String scenario, String server, int rep, int connections, String mode, long messages, long frames, double wallS,
       double serverCpu, double clientCpu, double serverCpuSeconds, Histogram latency, Histogram publish, long missing,
       long duplicates, long outOfOrder, long unexpected, long publishFailures, double payloadAvg, long distinct,
-      double acceptedPerS, double rssPerConn, double heapPerConn, long failedOpens, GcLog.Pauses gc) {
+      double acceptedPerS, double rssPerConn, double heapPerConn, long failedOpens, GcLog.Pauses gc,
+      Resume resume, List<JournalWrites> journal) {
 
     double framesPerS() {
       return wallS > 0 ? frames / wallS : 0;
@@ -249,9 +267,22 @@ final class Compare {
      * no defined order at any server.
      */
     long errors() {
-      return missing + duplicates + publishFailures + failedOpens;
+      return missing + duplicates + publishFailures + failedOpens + (resume == null ? 0 : resume.idErrors() + resume.gaps());
+    }
+
+    Row withResume(Resume r) {
+      return new Row(scenario, server, rep, connections, mode, messages, frames, wallS, serverCpu, clientCpu, serverCpuSeconds,
+          latency, publish, missing, duplicates, outOfOrder, unexpected, publishFailures, payloadAvg, distinct, acceptedPerS,
+          rssPerConn, heapPerConn, failedOpens, gc, r, journal);
     }
   }
+
+  /**
+   * What a resume-storm phase adds (regcast.v1): ids that were not the previous + 1, gap messages,
+   * from the last 101 to the last frame (s), and the server CPU of opening as many connections
+   * without a resume in the same variant (s), to show the replay's cost without the handshakes.
+   */
+  record Resume(String variant, long idErrors, long gaps, double seamS, double openCpuS, long behind) {}
 
   private final Options options;
   private final Path benchDir;
@@ -319,7 +350,7 @@ final class Compare {
     System.out.println("load average at the start: " + loadAverage());
     List<String> servers = new ArrayList<>();
     for (String s : options.servers()) {
-      Optional<String> missing = s.equals("regcast") ? Optional.empty() : Peers.missing(s, benchDir);
+      Optional<String> missing = RegcastTarget.isRegcast(s) ? Optional.empty() : Peers.missing(s, benchDir);
       if (missing.isPresent()) {
         skipped.add(s + ": " + missing.get());
         System.out.println("skipping " + s + ": " + missing.get());
@@ -357,8 +388,8 @@ final class Compare {
     if (name.equals("regcast") && options.onCluster()) {
       return RegcastTarget.startCluster(nodeJar(), options.cluster(), taskset, options.serverCpus(), options.regcastJvmOpts());
     }
-    if (name.equals("regcast")) {
-      return RegcastTarget.start(nodeJar(), tmp, taskset, options.serverCpus(), options.regcastJvmOpts());
+    if (RegcastTarget.isRegcast(name)) {
+      return RegcastTarget.start(name, nodeJar(), tmp, taskset, options.serverCpus(), options.regcastJvmOpts());
     }
     return Peers.start(name, benchDir, tmp, taskset, options.serverCpus(), options.rawJvmOpts());
   }
@@ -393,6 +424,112 @@ final class Compare {
     if (options.batchClients() > 0) {
       batches(server, rep);
     }
+    if (options.resumeClients() > 0 && server.name().equals(RegcastTarget.NAME) && server instanceof RegcastTarget regcast
+        && !options.onCluster()) {
+      for (String variant : options.resumeVariants()) {
+        resumeStorm(regcast, rep, variant);
+      }
+    }
+  }
+
+  /**
+   * The resume storm: N regcast.v1 connections get a live burst of M messages (each keeps the last
+   * id), all disconnect, M more messages are published (into nobody's socket), then all N reconnect
+   * at once with their last id and must receive those M from the node: N × M frames, ids contiguous
+   * per connection across the seam. Variant {@code tail}: one plain connection stays on the path
+   * meanwhile, so the node keeps the path's in-memory tail; {@code log}: none stays, and the node,
+   * which drops the stream (and tail) of a path without connections, reads the replay from the
+   * path's log.
+   */
+  private void resumeStorm(RegcastTarget server, int rep, String variant) throws Exception {
+    int n = options.resumeClients();
+    int m = options.resumeMessages();
+    boolean anchored = variant.equals("tail");
+    if (!anchored && !variant.equals("log")) {
+      throw new IllegalArgumentException("unknown --resume-variants value " + variant + " (tail, log)");
+    }
+    System.out.printf(Locale.ROOT, "  resume storm (%s): %d regcast.v1 connections, %d messages behind%n", variant, n, m);
+    java.net.http.WebSocket anchor = null;
+    try (Clients clients = clients(server, Flow.SINGLE, n, options.size(), "regcast.v1")) {
+      if (anchored) {
+        anchor = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+            .buildAsync(java.net.URI.create(server.gatewayBase() + server.subscribePath(Flow.SINGLE)),
+                new java.net.http.WebSocket.Listener() {})
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      quiesce(server);
+      long cpu0 = ServerUnderTest.cpuNanos(server.processes());
+      String[] opened = clients.open();
+      double openCpuS = (ServerUnderTest.cpuNanos(server.processes()) - cpu0) / 1e9;
+      if (Integer.parseInt(opened[2]) > 0) {
+        failures.add(server.name() + " rep " + rep + " resume (" + variant + "): " + opened[2] + " connections failed to open");
+      }
+      Resume info = new Resume(variant, 0, 0, Double.NaN, openCpuS, m);
+      Row live = publish(server, rep, "resume", clients, n, "live burst (" + variant + ")", "publish", m, 0,
+          options.inFlight(), 0);
+      add(live.withResume(new Resume(variant, live.resume().idErrors(), live.resume().gaps(), Double.NaN, openCpuS, 0)));
+      clients.close(server);
+      // Published while every regcast.v1 connection is away: the path's log (and, with the anchor,
+      // the tail) holds them; the node's gateway counts each broadcast, also to a path without connections.
+      double broadcasts0 = JournalWrites.counter(server.metrics(), "regcast_gateway_broadcasts");
+      publish(server, rep, "resume-publish", clients, n, "published, disconnected", "publish", m, 0, options.inFlight(), 0);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (JournalWrites.counter(server.metrics(), "regcast_gateway_broadcasts") < broadcasts0 + m) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the node did not broadcast the " + m + " messages within 60 s");
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+      }
+      long base = nextBase - m;
+      quiesce(server);
+      String scrape0 = server.metrics();
+      server.gcLog().ifPresent(GcLog::next);
+      long c0 = ServerUnderTest.cpuNanos(server.processes());
+      long t0 = System.nanoTime();
+      String[] done = clients.resume(base, m, Duration.ofSeconds(180));
+      long t1 = System.nanoTime();
+      long c1 = ServerUnderTest.cpuNanos(server.processes());
+      List<JournalWrites> journal = journalSince(server, scrape0);
+      long frames = Long.parseLong(done[1]);
+      double wall = Long.parseLong(done[17]) / 1e9; // the phase's start (the first reconnect) to the last frame
+      double clientCpu = 100.0 * Long.parseLong(done[8]) / Long.parseLong(done[7]);
+      long lastOpen = Long.parseLong(done[16]);
+      double seam = lastOpen < 0 ? Double.NaN : (Long.parseLong(done[17]) - lastOpen) / 1e9;
+      Row r = new Row("resume", server.name(), rep, n, "replay (" + variant + ")", m, frames, wall,
+          100.0 * (c1 - c0) / (t1 - t0), clientCpu, (c1 - c0) / 1e9, Histograms.decode(done[10]), null,
+          Long.parseLong(done[3]), Long.parseLong(done[4]), Long.parseLong(done[5]), Long.parseLong(done[6]), 0,
+          frames == 0 ? 0 : Double.parseDouble(done[12]) / Math.max(1, frames), Long.parseLong(done[13]), 0, 0, 0,
+          Long.parseLong(done[18]), server.gcLog().map(GcLog::next).orElse(null),
+          new Resume(variant, Long.parseLong(done[14]), Long.parseLong(done[15]), seam, info.openCpuS(), m), journal);
+      add(r);
+      System.out.printf(Locale.ROOT,
+          "  resume   %6d conns %-28s %6d frames: first reconnect → last frame %.2f s, last 101 → last frame %.3f s, "
+              + "%9.0f frames/CPU-s (%.0f without the handshakes' CPU), server/client CPU %3.0f/%3.0f%%, missing %d dup %d, "
+              + "id errors %d, gaps %d, failed opens %d, GCs %s%n",
+          n, r.mode(), frames, wall, seam, r.framesPerCpuS(), frames / Math.max(1e-9, r.serverCpuSeconds() - openCpuS),
+          r.serverCpu(), r.clientCpu(), r.missing(), r.duplicates(), r.resume().idErrors(), r.resume().gaps(),
+          r.failedOpens(), CompareReport.gc(r));
+      clients.close(server);
+    } finally {
+      if (anchor != null) {
+        anchor.abort();
+      }
+    }
+  }
+
+  /** The node's journal writes since {@code before} (a scrape), per entity; null if the server is not regcast. */
+  private static List<JournalWrites> journalSince(ServerUnderTest server, String before) {
+    if (!(server instanceof RegcastTarget regcast) || before == null) {
+      return null;
+    }
+    String after = regcast.metrics();
+    List<JournalWrites> l = new ArrayList<>();
+    List<JournalWrites> b = JournalWrites.all(before);
+    List<JournalWrites> a = JournalWrites.all(after);
+    for (int i = 0; i < a.size(); i++) {
+      l.add(a.get(i).minus(b.get(i)));
+    }
+    return l;
   }
 
   private void warmUp(ServerUnderTest server) throws Exception {
@@ -463,7 +600,7 @@ final class Compare {
     long heap1 = heapAfterGc(server.jvmPid());
     Row r = new Row("footprint", server.name(), rep, n, "open", 0, 0, wall, 100.0 * (cpu1 - cpu0) / (t1 - t0), clientCpu,
         (cpu1 - cpu0) / 1e9, null, null, 0, 0, 0, 0, 0, 0, 0, ok / wall, (double) (rss1 - rss0) / Math.max(1, ok),
-        heap0 < 0 || heap1 < 0 ? Double.NaN : (double) (heap1 - heap0) / Math.max(1, ok), failed, null);
+        heap0 < 0 || heap1 < 0 ? Double.NaN : (double) (heap1 - heap0) / Math.max(1, ok), failed, null, null, null);
     System.out.printf(Locale.ROOT, "  open %d: %d ok, %d failed, %.0f/s, RSS %+.0f B/conn, heap %s B/conn, server/client CPU %.0f/%.0f%%%n",
         n, ok, failed, r.acceptedPerS(), r.rssPerConn(), Double.isNaN(r.heapPerConn()) ? "-" : String.format(Locale.ROOT, "%.0f", r.heapPerConn()),
         r.serverCpu(), r.clientCpu());
@@ -478,6 +615,7 @@ final class Compare {
     }
     long base = nextBase;
     nextBase += messages;
+    String scrape0 = server instanceof RegcastTarget regcast && !scenario.equals("warm-up") ? regcast.metrics() : null;
     server.gcLog().ifPresent(GcLog::next);
     long cpu0 = ServerUnderTest.cpuNanos(server.processes());
     long t0 = System.nanoTime();
@@ -496,7 +634,9 @@ final class Compare {
         clientCpu, (cpu1 - cpu0) / 1e9, Histograms.decode(done[10]), Histograms.decode(done[11]),
         Long.parseLong(done[3]), Long.parseLong(done[4]), Long.parseLong(done[5]), Long.parseLong(done[6]),
         Long.parseLong(done[9]), frames == 0 ? 0 : Double.parseDouble(done[12]) / Math.max(1, frames),
-        Long.parseLong(done[13]), 0, 0, 0, 0, server.gcLog().map(GcLog::next).orElse(null));
+        Long.parseLong(done[13]), 0, 0, 0, 0, server.gcLog().map(GcLog::next).orElse(null),
+        new Resume("", Long.parseLong(done[14]), Long.parseLong(done[15]), Double.NaN, Double.NaN, 0),
+        journalSince(server, scrape0));
     System.out.printf(Locale.ROOT,
         "  %-8s %6d conns %-28s %6d msgs: %9.0f frames/s, %9.0f frames/CPU-s, server/client CPU %3.0f/%3.0f%%%s, "
             + "latency p50 %.1f p99 %.1f p999 %.1f ms, missing %d dup %d ooo %d, publish failures %d, %.0f B/msg, GCs %s%n",
@@ -504,6 +644,10 @@ final class Compare {
         r.clientBound() ? " c" : "", Histograms.millis(r.latency(), 50), Histograms.millis(r.latency(), 99),
         Histograms.millis(r.latency(), 99.9), r.missing(), r.duplicates(), r.outOfOrder(), r.publishFailures(),
         r.payloadAvg(), CompareReport.gc(r));
+    if (r.journal() != null && !scenario.startsWith("resume")) {
+      System.out.println("           journal writes: " + r.journal().stream().map(j -> j.entity() + " " + j.summary())
+          .collect(java.util.stream.Collectors.joining("; ")));
+    }
     return r;
   }
 
@@ -551,17 +695,45 @@ final class Compare {
       }
       procs.get(0).send(publish);
       procs.get(0).expect("armed", Duration.ofSeconds(30));
-      long[] sums = new long[14];
+      List<String[]> answers = new ArrayList<>();
+      for (ClientProcess p : procs) {
+        answers.add(p.expect("done", timeout));
+      }
+      return merge(answers);
+    }
+
+    /** Every process reconnects its connections with Last-Event-ID and expects BASE..BASE+M-1 replayed. */
+    String[] resume(long base, int m, Duration timeout) throws InterruptedException {
+      for (ClientProcess p : procs) {
+        p.send("resume " + base + " " + m);
+      }
+      for (ClientProcess p : procs) {
+        p.expect("armed", Duration.ofSeconds(30));
+      }
+      List<String[]> answers = new ArrayList<>();
+      for (ClientProcess p : procs) {
+        answers.add(p.expect("done", timeout));
+      }
+      return merge(answers);
+    }
+
+    /** LoadClient's "done" lines of every process as one: counts summed, times the longest, the first's publish histogram. */
+    private String[] merge(List<String[]> answers) {
+      long[] sums = new long[19];
       long wall = 0;
+      long lastOpen = -1;
+      long lastFrame = -1;
       Histogram latency = new Histogram(LoadClient.MAX_LATENCY_MICROS, 3);
       String publishHistogram = "-";
       long distinct = 0;
-      for (int i = 0; i < procs.size(); i++) {
-        String[] d = procs.get(i).expect("done", timeout);
-        for (int f : new int[] {1, 2, 3, 4, 5, 6, 8, 9, 12}) {
+      for (int i = 0; i < answers.size(); i++) {
+        String[] d = answers.get(i);
+        for (int f : new int[] {1, 2, 3, 4, 5, 6, 8, 9, 12, 14, 15, 18}) {
           sums[f] += Long.parseLong(d[f]);
         }
         wall = Math.max(wall, Long.parseLong(d[7]));
+        lastOpen = Math.max(lastOpen, Long.parseLong(d[16]));
+        lastFrame = Math.max(lastFrame, Long.parseLong(d[17]));
         latency.add(Histograms.decode(d[10]));
         if (i == 0) {
           publishHistogram = d[11];
@@ -571,7 +743,8 @@ final class Compare {
       return new String[] {"done", Long.toString(sums[1]), Long.toString(sums[2]), Long.toString(sums[3]),
           Long.toString(sums[4]), Long.toString(sums[5]), Long.toString(sums[6]), Long.toString(wall),
           Long.toString(sums[8]), Long.toString(sums[9]), Histograms.encode(latency), publishHistogram,
-          Long.toString(sums[12]), Long.toString(distinct)};
+          Long.toString(sums[12]), Long.toString(distinct), Long.toString(sums[14]), Long.toString(sums[15]),
+          Long.toString(lastOpen), Long.toString(lastFrame), Long.toString(sums[18])};
     }
 
     void close(ServerUnderTest server) throws InterruptedException {
@@ -588,6 +761,12 @@ final class Compare {
   }
 
   private Clients clients(ServerUnderTest server, Flow flow, int n, int size) throws IOException, InterruptedException {
+    return clients(server, flow, n, size, null);
+  }
+
+  /** The client processes of one phase; {@code subprotocol} (e.g. regcast.v1) asked on every connection, or null. */
+  private Clients clients(ServerUnderTest server, Flow flow, int n, int size, String subprotocol)
+      throws IOException, InterruptedException {
     Path spec = Files.createTempFile(tmp, "publish-", ".spec");
     Files.writeString(spec, server.publishSpec(flow, size), StandardCharsets.UTF_8);
     List<Integer> ports = server.wsPorts();
@@ -597,7 +776,7 @@ final class Compare {
       for (int i = 0; i < procs; i++) {
         int share = n / procs + (i < n % procs ? 1 : 0);
         LoadClient.Options o = new LoadClient.Options("127.0.0.1", ports.get(i % ports.size()), server.subscribePath(flow),
-            share, 200, options.sources(), i == 0 ? spec : null);
+            share, 200, options.sources(), i == 0 ? spec : null).withSubprotocol(subprotocol);
         started.add(ClientProcess.start(taskset, options.clientCpus(), options.clientJvmOpts(), o, Duration.ofSeconds(60),
             "client" + i));
       }

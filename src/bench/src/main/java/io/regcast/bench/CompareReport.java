@@ -76,6 +76,8 @@ final class CompareReport {
     latency();
     batching();
     footprint();
+    resume();
+    journal();
     return out.toString();
   }
 
@@ -169,6 +171,91 @@ final class CompareReport {
     ratios("Ratios, regcast ÷ peer, heap per connection (lower is better for regcast)", f, Row::heapPerConn, false);
   }
 
+  /**
+   * The resume storm (regcast.v1): per repetition and variant, the replay's recovered frames next to
+   * the live burst of the same connections just before, and the plain fan-out burst at the same
+   * size in the same repetition.
+   */
+  private void resume() {
+    List<Row> replays = of("resume").stream().filter(r -> r.mode().startsWith("replay")).toList();
+    if (replays.isEmpty()) {
+      return;
+    }
+    line("## Resume storm (regcast.v1, Last-Event-ID)");
+    line("");
+    line("N regcast.v1 connections receive a live burst of M messages (each keeps the last id), all close, M more "
+        + "messages are published, then all N reconnect at once (" + 200 + " handshakes in flight per client process) "
+        + "with `Last-Event-ID: <last id>` and must get those M from the node: N × M recovered frames. "
+        + "**tail**: one plain connection stayed on the path meanwhile, so the node kept the path's in-memory tail; "
+        + "**log**: none stayed, the node dropped the path's stream and tail, and the replay is read from the path's log. "
+        + "storm s = first reconnect → last frame; seam s = last 101 received → last frame. frames/CPU-s counts the "
+        + "server's whole CPU in the storm (handshakes included); \"w/o open\" subtracts the server CPU of opening the "
+        + "same N connections without a resume in the same variant. id errors = an id that is not the previous + 1 on its "
+        + "connection (across the seam too); gaps = gap messages.");
+    line("");
+    line("| conns | behind | variant | rep | recovered frames | storm s | seam s | frames/CPU-s | w/o open | server/client CPU % | "
+        + "live v1 burst frames/CPU-s | recovered ÷ live | plain burst frames/CPU-s | recovered ÷ plain | missing/dup | id errors | gaps | failed opens | GCs n/max ms |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (Row r : replays) {
+      String variant = r.resume().variant();
+      Optional<Row> live = rows.stream().filter(x -> x.scenario().equals("resume") && x.rep() == r.rep()
+          && x.server().equals(r.server()) && x.mode().equals("live burst (" + variant + ")")).findFirst();
+      Optional<Row> plain = rows.stream().filter(x -> x.scenario().equals("fan-out") && x.rep() == r.rep()
+          && x.server().equals(r.server()) && x.mode().equals("burst") && x.connections() == r.connections()).findFirst();
+      double withoutOpen = r.frames() / Math.max(1e-9, r.serverCpuSeconds() - r.resume().openCpuS());
+      line(String.format(Locale.ROOT, "| %d | %d | %s | %d | %d | %.2f | %.3f | %s | %s | %s | %s | %s | %s | %s | %d/%d | %d | %d | %d | %s |",
+          r.connections(), r.resume().behind(), variant, r.rep(), r.frames(), r.wallS(), r.resume().seamS(),
+          num(r.framesPerCpuS()), num(withoutOpen), cpu(r),
+          live.map(l -> num(l.framesPerCpuS())).orElse("–"),
+          live.map(l -> String.format(Locale.ROOT, "%.2f", r.framesPerCpuS() / l.framesPerCpuS())).orElse("–"),
+          plain.map(l -> num(l.framesPerCpuS())).orElse("–"),
+          plain.map(l -> String.format(Locale.ROOT, "%.2f", r.framesPerCpuS() / l.framesPerCpuS())).orElse("–"),
+          r.missing(), r.duplicates(), r.resume().idErrors(), r.resume().gaps(), r.failedOpens(), gc(r)));
+    }
+    line("");
+    List<Row> lives = of("resume").stream().filter(r -> r.mode().startsWith("live")).toList();
+    if (!lives.isEmpty()) {
+      line("The live bursts to the regcast.v1 connections (M messages, " + options.inFlight() + " publish requests in flight):");
+      line("");
+      line("| conns | publish | rep | frames/s | frames/CPU-s | server/client CPU % | p50 | p99 | missing/dup/ooo | id errors | GCs n/max ms |");
+      line("|---|---|---|---|---|---|---|---|---|---|---|");
+      for (Row r : lives) {
+        line(String.format(Locale.ROOT, "| %d | %s | %d | %s | %s | %s | %s | %s | %d/%d/%d | %d | %s |", r.connections(), r.mode(),
+            r.rep(), num(r.framesPerS()), num(r.framesPerCpuS()), cpu(r), ms(r, 50), ms(r, 99), r.missing(), r.duplicates(),
+            r.outOfOrder(), r.resume().idErrors(), gc(r)));
+      }
+      line("");
+    }
+  }
+
+  /** The node's journal writes in each measured phase of regcast, from its /metrics (regcast_journal_write_duration_seconds). */
+  private void journal() {
+    List<Row> list = new ArrayList<>();
+    for (String scenario : List.of("fan-out", "latency", "batching", "resume")) {
+      list.addAll(of(scenario).stream().filter(r -> r.journal() != null).toList());
+    }
+    if (list.isEmpty()) {
+      return;
+    }
+    line("## Journal writes per phase (regcast's /metrics)");
+    line("");
+    line("`regcast_journal_write_duration_seconds` by entity over the phase: writes, mean, and the histogram's bucket bounds "
+        + "at p50/p99 (its buckets: 1, 2.5, 5, 10, 25, 50, 100 ms, …). path_log is the path's log storing a message with "
+        + "its position before it is broadcast.");
+    line("");
+    line("| scenario | conns | publish | server | rep | registry | trigger | path_log |");
+    line("|---|---|---|---|---|---|---|---|");
+    for (Row r : list) {
+      StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "| %s | %d | %s | %s | %d |", r.scenario(), r.connections(),
+          r.mode(), r.server(), r.rep()));
+      for (JournalWrites j : r.journal()) {
+        l.append(' ').append(j.summary()).append(" |");
+      }
+      line(l.toString());
+    }
+    line("");
+  }
+
   /** One table: rows (conns, mode, rep) × peers, regcast's figure divided by the peer's. */
   private void ratios(String title, List<Row> list, ToDoubleFunction<Row> figure, boolean excludeClientBound) {
     Set<String> peers = new LinkedHashSet<>();
@@ -244,9 +331,10 @@ final class CompareReport {
   private static int order(String server) {
     return switch (server) {
       case REGCAST -> 0;
-      case Peers.NCHAN -> 1;
-      case Peers.NODE -> 2;
-      default -> 3;
+      case RegcastTarget.NO_HISTORY -> 1;
+      case Peers.NCHAN -> 2;
+      case Peers.NODE -> 3;
+      default -> 4;
     };
   }
 

@@ -44,6 +44,12 @@ import org.HdrHistogram.Histogram;
  * else below the next expected number is a duplicate), and records each delivery's latency (now −
  * sent) in an HdrHistogram.
  *
+ * <p>With {@code --subprotocol regcast.v1} every connection asks for regcast's v1 subprotocol
+ * (the 101 must name it): each message is {@code {"id":"<position>","message":…}}; the client
+ * keeps per connection the last id it received and counts an id that is not the previous one + 1
+ * as an id error (a hole or a duplicate of the path's stream); a {@code {"gap":…}} message is
+ * counted apart. Without it nothing changes: plain WebSocket, no ids.
+ *
  * <p>It can also publish ({@link Publisher}): a request template from a file, sent over a few
  * keep-alive HTTP/1.1 connections at a fixed rate or as a burst; the tag goes into the request
  * (for regcast: an ingest request whose event tag ends up in the message).
@@ -68,6 +74,12 @@ import org.HdrHistogram.Histogram;
  * done &lt;frames&gt; &lt;bytes&gt; &lt;missing&gt; &lt;duplicates&gt; &lt;out-of-order&gt; &lt;unexpected&gt; &lt;wall ns&gt;
  *      &lt;cpu ns&gt; &lt;publish failures&gt; &lt;latency histogram&gt; &lt;publish histogram&gt; &lt;payload bytes&gt;
  *      &lt;distinct messages&gt; (histograms: HdrHistogram, µs, compressed, Base64; "-" if empty)
+ *      &lt;id errors&gt; &lt;gap messages&gt; &lt;last handshake at&gt; &lt;last frame at&gt; &lt;failed opens&gt; (the last
+ *      five: see {@code resume}; ns since the phase's start, -1 if none)
+ * resume BASE M              → every connection of the last open is opened again (new sockets, the
+ *                              same count, --concurrency handshakes in flight) with
+ *                              {@code Last-Event-ID: <the last id it received>} and must receive seq
+ *                              BASE..BASE+M-1 (replayed by the server, nothing published); done …
  * close                      → closed &lt;n&gt; &lt;wall ns&gt; (a close handshake 1000 on every connection)
  * quit                       → bye, and the JVM exits
  * </pre>
@@ -96,7 +108,17 @@ final class LoadClient {
   private static final int BATCHES = 2;
 
   /** Options of the client process. */
-  record Options(String host, int port, String path, int clients, int concurrency, int sources, Path publishSpec) {
+  record Options(String host, int port, String path, int clients, int concurrency, int sources, Path publishSpec,
+      String subprotocol) {
+    Options(String host, int port, String path, int clients, int concurrency, int sources, Path publishSpec) {
+      this(host, port, path, clients, concurrency, sources, publishSpec, null);
+    }
+
+    /** The same, asking every connection for {@code subprotocol} (null: none). */
+    Options withSubprotocol(String subprotocol) {
+      return new Options(host, port, path, clients, concurrency, sources, publishSpec, subprotocol);
+    }
+
     static Options parse(String[] args) {
       String host = "127.0.0.1";
       int port = 0;
@@ -105,6 +127,7 @@ final class LoadClient {
       int concurrency = 200;
       int sources = 1;
       Path spec = null;
+      String subprotocol = null;
       for (int i = 0; i + 1 < args.length; i += 2) {
         String v = args[i + 1];
         switch (args[i]) {
@@ -115,10 +138,11 @@ final class LoadClient {
           case "--concurrency" -> concurrency = Integer.parseInt(v);
           case "--sources" -> sources = Math.max(1, Integer.parseInt(v));
           case "--publish-spec" -> spec = Path.of(v);
+          case "--subprotocol" -> subprotocol = v;
           default -> throw new IllegalArgumentException("unknown client option " + args[i]);
         }
       }
-      return new Options(host, port, path, clients, concurrency, sources, spec);
+      return new Options(host, port, path, clients, concurrency, sources, spec, subprotocol);
     }
 
     List<String> args() {
@@ -127,6 +151,9 @@ final class LoadClient {
           "--sources", Integer.toString(sources)));
       if (publishSpec != null) {
         a.addAll(List.of("--publish-spec", publishSpec.toString()));
+      }
+      if (subprotocol != null) {
+        a.addAll(List.of("--subprotocol", subprotocol));
       }
       return a;
     }
@@ -141,6 +168,10 @@ final class LoadClient {
   private final PrintStream out = System.out;
   private final String acceptExpected;
   private final byte[] request;
+  /** The request without its final CRLF: a resume adds its Last-Event-ID header. */
+  private final String requestHead;
+  private static final byte[] ID_MARKER = "{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] GAP_MARKER = "{\"gap\":".getBytes(StandardCharsets.US_ASCII);
   private final Publisher publisher;
 
   private final List<Conn> conns = new ArrayList<>();
@@ -181,6 +212,14 @@ final class LoadClient {
   private int quietMillis;
   private volatile boolean publishing;
 
+  // v1 ids and resume
+  private long idErrors;
+  private long gapMessages;
+  /** Opening again with Last-Event-ID (resume): the old connections' last ids, in order. */
+  private long[] resumeIds;
+  private long lastHandshakeAt = -1;
+  private int failedInPhase;
+
   // close phase
   private boolean closing;
 
@@ -203,13 +242,15 @@ final class LoadClient {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    request = ("GET " + options.path() + " HTTP/1.1\r\n"
+    requestHead = "GET " + options.path() + " HTTP/1.1\r\n"
         + "Host: " + options.host() + ":" + options.port() + "\r\n"
         + "Upgrade: websocket\r\n"
         + "Connection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + key + "\r\n"
         + "Sec-WebSocket-Version: 13\r\n"
-        + "User-Agent: regcast-bench\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        + (options.subprotocol() == null ? "" : "Sec-WebSocket-Protocol: " + options.subprotocol() + "\r\n")
+        + "User-Agent: regcast-bench\r\n";
+    request = (requestHead + "\r\n").getBytes(StandardCharsets.US_ASCII);
     publisher = options.publishSpec() == null ? null : Publisher.fromSpec(options.publishSpec(), () -> selector.wakeup());
   }
 
@@ -283,6 +324,7 @@ final class LoadClient {
           selector.wakeup();
         });
       }
+      case "resume" -> startResume(Long.parseLong(w[1]), Integer.parseInt(w[2]));
       case "close" -> startClose();
       case "stats" -> report("error stats " + stats());
       case "quit" -> {
@@ -314,6 +356,7 @@ final class LoadClient {
 
   private void startOpen() throws IOException {
     conns.clear();
+    resumeIds = null;
     opening = true;
     launched = 0;
     inFlight = 0;
@@ -336,6 +379,12 @@ final class LoadClient {
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       Conn c = new Conn(ch);
+      if (resumeIds != null) {
+        // A resume: the connection takes the place of the old one, and continues its ids.
+        c.lastId = resumeIds[launched - 1];
+        c.resumeFrom = c.lastId;
+        c.expected = base;
+      }
       conns.add(c);
       try {
         if (sources.length > 1) {
@@ -357,7 +406,8 @@ final class LoadClient {
     c.state = HANDSHAKING;
     c.http = new byte[1024];
     c.key.interestOps(SelectionKey.OP_READ);
-    send(c, ByteBuffer.wrap(request));
+    send(c, ByteBuffer.wrap(c.resumeFrom >= 0
+        ? (requestHead + "Last-Event-ID: " + c.resumeFrom + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII) : request));
   }
 
   private void handshakeDone(Conn c, boolean ok) throws IOException {
@@ -366,11 +416,18 @@ final class LoadClient {
       opened++;
     } else {
       failed++;
+      failedInPhase++;
+      if (resumeIds != null) {
+        lost(c); // a resume that did not open: everything it should have received is missing
+      }
     }
+    lastHandshakeAt = System.nanoTime();
     launchMore();
     if (opening && opened + failed == options.clients()) {
       opening = false;
-      report("opened " + opened + " " + failed + " " + phaseTimes());
+      if (resumeIds == null) {
+        report("opened " + opened + " " + failed + " " + phaseTimes());
+      }
     }
   }
 
@@ -436,13 +493,18 @@ final class LoadClient {
         String head = new String(c.http, 0, n, StandardCharsets.ISO_8859_1);
         c.http = null;
         String accept = null;
+        String protocol = null;
         for (String line : head.split("\r\n")) {
           int colon = line.indexOf(':');
-          if (colon > 0 && line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("sec-websocket-accept")) {
+          String name = colon > 0 ? line.substring(0, colon).trim().toLowerCase(Locale.ROOT) : "";
+          if (name.equals("sec-websocket-accept")) {
             accept = line.substring(colon + 1).trim();
+          } else if (name.equals("sec-websocket-protocol")) {
+            protocol = line.substring(colon + 1).trim();
           }
         }
-        if (!head.startsWith("HTTP/1.1 101") || !acceptExpected.equals(accept)) {
+        boolean protocolOk = options.subprotocol() == null ? protocol == null : options.subprotocol().equals(protocol);
+        if (!head.startsWith("HTTP/1.1 101") || !acceptExpected.equals(accept) || !protocolOk) {
           fail(c, new IOException("no upgrade: " + head.lines().findFirst().orElse("")));
           return;
         }
@@ -477,6 +539,9 @@ final class LoadClient {
     low = 0;
     lastReported = 0;
     frames = bytes = payloadBytes = missing = duplicates = outOfOrder = unexpected = 0;
+    idErrors = gapMessages = 0;
+    lastHandshakeAt = -1;
+    failedInPhase = 0;
     latency.reset();
     if (publisher != null) {
       publisher.reset();
@@ -489,6 +554,23 @@ final class LoadClient {
 
   private void onMessage(Conn c) {
     payloadBytes += c.payloadLength;
+    if (options.subprotocol() != null) {
+      if (startsWith(c.prefix, c.prefixLength, GAP_MARKER)) {
+        gapMessages++;
+        unexpected++;
+        return;
+      }
+      if (startsWith(c.prefix, c.prefixLength, ID_MARKER)) {
+        long id = 0;
+        for (int i = ID_MARKER.length; i < c.prefixLength && c.prefix[i] >= '0' && c.prefix[i] <= '9'; i++) {
+          id = id * 10 + (c.prefix[i] - '0');
+        }
+        if (c.lastId >= 0 && id != c.lastId + 1) {
+          idErrors++; // a hole or a duplicate in the path's stream, as this connection saw it
+        }
+        c.lastId = id;
+      }
+    }
     int at = Tag.find(c.prefix, c.prefixLength);
     if (mode == IDLE || at < 0) {
       if (at < 0 && c.prefixLength < c.payloadLength && c.prefixLength < KEEP_MAX) {
@@ -547,6 +629,43 @@ final class LoadClient {
     }
   }
 
+  private static boolean startsWith(byte[] b, int length, byte[] marker) {
+    if (length < marker.length) {
+      return false;
+    }
+    for (int i = 0; i < marker.length; i++) {
+      if (b[i] != marker[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Opens every connection of the last open again, each with the last id it received as {@code
+   * Last-Event-ID} (none if it received nothing), and expects seq BASE..BASE+M-1 on each: what the
+   * server replays. The old connections must be closed (close) before.
+   */
+  private void startResume(long from, int m) throws IOException {
+    long[] ids = new long[conns.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = conns.get(i).lastId;
+    }
+    startReceive(SEQUENCE, from, m, Integer.MAX_VALUE);
+    conns.clear();
+    resumeIds = ids;
+    members = ids.length;
+    opening = true;
+    launched = 0;
+    inFlight = 0;
+    opened = 0;
+    failed = 0;
+    launchMore();
+    if (ids.length == 0) {
+      opening = false;
+    }
+  }
+
   private void afterSelect() {
     for (Long s; publisher != null && (s = publisher.failedSeqs.poll()) != null; ) {
       // A publish the server refused: no connection will get it.
@@ -562,9 +681,9 @@ final class LoadClient {
         lastReported = low;
         report("progress " + low);
       }
-      if (low == messages && !publishing) {
+      if (low == messages && !publishing && !opening) {
         finish(messages);
-      } else if (!publishing && System.nanoTime() - Math.max(lastFrameAt, publishedAt()) > SETTLE_NANOS
+      } else if (!publishing && !opening && System.nanoTime() - Math.max(lastFrameAt, publishedAt()) > SETTLE_NANOS
           && (publisher == null || publisher.finishedAt() > 0)) {
         // Published, and nothing arrived for a while: what has not arrived by now is missing.
         missing += stillMissing();
@@ -592,7 +711,13 @@ final class LoadClient {
     long pubFailures = publisher == null ? 0 : publisher.failures();
     report("done " + frames + " " + bytes + " " + missing + " " + duplicates + " " + outOfOrder + " " + unexpected + " "
         + phaseTimes() + " " + pubFailures + " " + Histograms.encode(latency) + " " + pubHistogram + " " + payloadBytes
-        + " " + distinct);
+        + " " + distinct + " " + idErrors + " " + gapMessages + " " + since(lastHandshakeAt) + " " + since(lastFrameAt)
+        + " " + failedInPhase);
+  }
+
+  /** ns from the phase's start to {@code at}, or -1 if it is before (nothing happened in the phase). */
+  private long since(long at) {
+    return at < phaseStart ? -1 : at - phaseStart;
   }
 
   /** For a stalled round: where the connections are. */
@@ -845,6 +970,9 @@ final class LoadClient {
     int prefixLength;
     int keepNow;
     long expected;
+    /** regcast.v1: the last id received (-1: none yet); resumeFrom: the Last-Event-ID sent (-1: none). */
+    long lastId = -1;
+    long resumeFrom = -1;
     /** Missing ranges [from, to) of this connection, in pairs; null while there are none. */
     long[] gaps;
     int gapCount;

@@ -30,7 +30,14 @@ final class RegcastTarget implements ServerUnderTest {
   private static final String DIGEST = "sha256:6d3edb806fcfd15ecea8af7adde0a1a8c6992e2ab882e0d3e6804cc5a0d0775c";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The target's name in compare's tables: {@code regcast}, or {@code regcast-nohistory} (maxMessages 0). */
+  static final String NAME = "regcast";
+  static final String NO_HISTORY = "regcast-nohistory";
+
   private final RegcastNodes nodes;
+  private final String name;
+  /** The gateway's {@code historySettings.maxMessages}: 1000 (the node's default, stated) or 0 (nothing kept). */
+  private final int historyMaxMessages;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private final String adminKey;
@@ -38,25 +45,38 @@ final class RegcastTarget implements ServerUnderTest {
   private String singleRegistry;
   private String batchRegistry;
 
-  private RegcastTarget(RegcastNodes nodes, String adminKey) {
+  private RegcastTarget(RegcastNodes nodes, String adminKey, String name) {
     this.nodes = nodes;
     this.adminKey = adminKey;
+    this.name = name;
+    this.historyMaxMessages = name.equals(NO_HISTORY) ? 0 : 1000;
+  }
+
+  /** True for the names compare starts as regcast (with or without history). */
+  static boolean isRegcast(String name) {
+    return name.equals(NAME) || name.equals(NO_HISTORY);
   }
 
   /** One node JVM, pinned to {@code cpus}. */
   static RegcastTarget start(Path jar, Path tmp, Optional<String> taskset, String cpus, List<String> jvmOpts)
       throws Exception {
+    return start(NAME, jar, tmp, taskset, cpus, jvmOpts);
+  }
+
+  /** One node JVM, its gateway's history as {@code name} says ({@link #NAME}: 1000 messages, {@link #NO_HISTORY}: 0). */
+  static RegcastTarget start(String name, Path jar, Path tmp, Optional<String> taskset, String cpus, List<String> jvmOpts)
+      throws Exception {
     String key = newAdminKey();
     // A new directory per start: a node bootstraps its admin key into a fresh journal only.
     Path dir = Files.createTempDirectory(tmp, "regcast-");
-    return setUp(RegcastNodes.startNode(jar, dir, key, taskset, cpus, jvmOpts, Duration.ofSeconds(120)), key);
+    return setUp(RegcastNodes.startNode(jar, dir, key, taskset, cpus, jvmOpts, Duration.ofSeconds(120)), key, name);
   }
 
   /** A local cluster of {@code n} nodes and PostgreSQL, all pinned to {@code cpus} if taskset is there. */
   static RegcastTarget startCluster(Path jar, int n, Optional<String> taskset, String cpus, List<String> jvmOpts)
       throws Exception {
     String key = newAdminKey();
-    return setUp(LocalCluster.start(jar, n, key, jvmOpts, taskset.map(t -> cpus)), key);
+    return setUp(LocalCluster.start(jar, n, key, jvmOpts, taskset.map(t -> cpus)), key, NAME);
   }
 
   static String newAdminKey() {
@@ -65,8 +85,8 @@ final class RegcastTarget implements ServerUnderTest {
     return "bench-admin-" + HexFormat.of().formatHex(secret);
   }
 
-  private static RegcastTarget setUp(RegcastNodes nodes, String key) throws Exception {
-    RegcastTarget t = new RegcastTarget(nodes, key);
+  private static RegcastTarget setUp(RegcastNodes nodes, String key, String name) throws Exception {
+    RegcastTarget t = new RegcastTarget(nodes, key, name);
     try {
       t.setUp();
     } catch (Exception e) {
@@ -87,7 +107,8 @@ final class RegcastTarget implements ServerUnderTest {
     singleRegistry = create("/container-registry/v1/registries", "{\"folderId\":\"" + folder + "\",\"name\":\"single\"}");
     batchRegistry = create("/container-registry/v1/registries", "{\"folderId\":\"" + folder + "\",\"name\":\"batches\"}");
     gatewayId = create("/apigateways/v1/apigateways", "{\"folderId\":\"" + folder
-        + "\",\"name\":\"bench\",\"websocketPaths\":[\"/ws\",\"/bulk\"]}");
+        + "\",\"name\":\"bench\",\"websocketPaths\":[\"/ws\",\"/bulk\"],\"historySettings\":{\"maxMessages\":"
+        + historyMaxMessages + "}}");
     String sa = create("/iam/v1/serviceAccounts", "{\"folderId\":\"" + folder + "\",\"name\":\"broadcaster\"}");
     call("POST", "/resource-manager/v1/folders/" + folder + ":updateAccessBindings",
         "{\"accessBindingDeltas\":[{\"action\":\"ADD\",\"accessBinding\":{\"roleId\":\"api-gateway.websocketBroadcaster\","
@@ -157,18 +178,37 @@ final class RegcastTarget implements ServerUnderTest {
 
   @Override
   public String name() {
-    return "regcast";
+    return name;
   }
 
   @Override
   public String describe() {
-    return nodes.describe();
+    return nodes.describe() + "; gateway historySettings.maxMessages " + historyMaxMessages
+        + (historyMaxMessages == 0 ? " (nothing kept; every message still gets its position in the path's log)"
+            : " (the default; the node's in-memory tail keeps the newest 1000 per path)");
+  }
+
+  /** The first node's {@code GET /metrics} (Prometheus text); empty on failure. */
+  String metrics() {
+    try {
+      HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(httpBase() + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      return answer.statusCode() == 200 ? answer.body() : "";
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  /** The gateway's WebSocket base of the first node ({@code ws://127.0.0.1:PORT}). */
+  String gatewayBase() {
+    return nodes.gatewayBases().get(0);
   }
 
   @Override
   public String durableWrites() {
     return "per event: the registry's journal write (" + (nodes instanceof LocalCluster ? "PostgreSQL" : "H2")
-        + " commit, shared by the requests queued meanwhile) before the 202, then the trigger's flush event";
+        + " commit, shared by the requests queued meanwhile) before the 202, then the trigger's flush event and the"
+        + " path log's write (the message with its position) before the broadcast";
   }
 
   @Override

@@ -32,7 +32,9 @@ class CompareSmokeIT {
   @Test
   void quickCompareRunsEveryScenarioAgainstRegcastAndThePeersWithoutLoss() throws Exception {
     Path out = tmp.resolve("results.md");
-    run(List.of("compare", "--quick", "--node-jar", NODE_JAR.toAbsolutePath().toString(), "--out", out.toString()));
+    // With a tiny resume storm (200 regcast.v1 connections, 10 messages behind, from the tail and from the log): seconds.
+    run(List.of("compare", "--quick", "--resume-clients", "200", "--resume-messages", "10",
+        "--node-jar", NODE_JAR.toAbsolutePath().toString(), "--out", out.toString()));
     String report = read(out);
     for (String heading : List.of("## 1. Fan-out", "## 2. Latency at light load", "## 3. Batching", "## 4. Footprint and accepts")) {
       assertTrue(report.contains(heading), "no '" + heading + "' in:\n" + report);
@@ -40,6 +42,8 @@ class CompareSmokeIT {
     assertTrue(report.contains("| 200 | burst | regcast | 1 |"), "no regcast burst row in:\n" + report);
     assertTrue(report.contains("| 200 | burst | raw-nio | 1 |"), "no raw-nio burst row in:\n" + report);
     assertTrue(report.contains("Ratios, regcast ÷ peer, frames per server CPU-second"), "no ratios in:\n" + report);
+    assertTrue(report.contains("| 200 | 10 | tail | 1 | 2000 |"), "no resume storm from the tail in:\n" + report);
+    assertTrue(report.contains("| 200 | 10 | log | 1 | 2000 |"), "no resume storm from the log in:\n" + report);
   }
 
   @Test
