@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The message a batch becomes (PRODUCT.md §5), keys in the reference's order:
+ * The message a batch becomes, keys in the reference's order:
  * {@code {"messages":[{"event_metadata":{…},"details":{…}}, …]}}. Rendered once per batch; a batch
  * whose message would exceed the size limit becomes several messages, each valid, order kept.
  */
