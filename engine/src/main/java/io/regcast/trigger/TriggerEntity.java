@@ -127,11 +127,11 @@ public final class TriggerEntity
   }
 
   /**
-   * The path's log holds this trigger's events up to {@code upTo} after the append of {@code
-   * firstOrdinal..lastOrdinal} as {@code messages} messages — none for a batch dropped for lack of
-   * access, which counts as confirmed.
+   * The path's log holds this trigger's events up to {@code upTo} after an append that ended at
+   * {@code lastOrdinal}, of the events due up to {@code dueUpTo} (a batch dropped for lack of
+   * access counts as confirmed).
    */
-  private record Confirmed(long firstOrdinal, long lastOrdinal, long upTo, int messages) implements Command {}
+  private record Confirmed(long lastOrdinal, long dueUpTo, long upTo) implements Command {}
 
   private record NotConfirmed(String reason) implements Command {}
 
@@ -417,7 +417,7 @@ public final class TriggerEntity
     inFlight = true;
     Outbox.Batch batch = due.get();
     context.pipeToSelf(appender.append(batch), (answer, failure) -> failure == null
-        ? new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), answer.upTo(), answer.messages())
+        ? new Confirmed(answer.lastOrdinal(), batch.lastOrdinal(), answer.upTo())
         : new NotConfirmed(failure.toString()));
   }
 
@@ -438,14 +438,12 @@ public final class TriggerEntity
         .persist(new Sent(confirmed.upTo(), clock.instant()))
         .thenRun(s -> {
           metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
-          if (confirmed.messages() > 0 && confirmed.upTo() >= confirmed.lastOrdinal()) {
-            metrics.batchSent((int) (confirmed.lastOrdinal() - confirmed.firstOrdinal() + 1), confirmed.messages());
-          }
           if (reopens) {
             // What is left of the open batch opened now: its cutoff starts over — unless it is the
-            // rest of a batch the log held a part of, which was due already and goes again at once.
+            // rest of what was due (the log held a part, or it did not fit one append), which goes
+            // again at once.
             timers.cancel(CutoffReached.INSTANCE);
-            cutoffReached = confirmed.upTo() < confirmed.lastOrdinal();
+            cutoffReached = confirmed.upTo() < confirmed.dueUpTo();
           }
           carryOn(s);
         })

@@ -63,8 +63,8 @@ public record TriggerState(Trigger trigger, long revision, boolean removed, Map<
   /** The batch to send now, if any: without a definition only closed batches are left. */
   Optional<Outbox.Batch> nextBatch(boolean cutoffReached) {
     return trigger == null
-        ? outbox.nextClosed()
-        : outbox.next(rule().target(), rule().batchSettings().size(), cutoffReached);
+        ? outbox.nextClosed(BatchAppender.MAX_BATCHES)
+        : outbox.next(rule().target(), rule().batchSettings().size(), cutoffReached, BatchAppender.MAX_BATCHES);
   }
 
   ContainerRegistryRule rule() {

@@ -896,7 +896,7 @@ class TriggerEntityTest {
   }
 
   @Test
-  void withSizeOneEveryEventGoesAloneAtOnceInOrder() {
+  void withSizeOneEveryEventIsItsOwnMessageInOrderAndABacklogSharesOneAppend() {
     configure(active(1, 1, Duration.ofSeconds(60)));
 
     deliver(1, 3);
@@ -908,13 +908,34 @@ class TriggerEntityTest {
     awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
-        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0),
-            new Sent(1, Samples.T0), new Sent(2, Samples.T0), new Sent(3, Samples.T0)),
-        journal.subList(journal.size() - 4, journal.size()));
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new Sent(3, Samples.T0)),
+        journal.subList(journal.size() - 2, journal.size()),
+        "the three due batches went in one append, confirmed at once");
     assertEquals(List.of(), entity.getState().outbox().open());
 
     deliver(4, 4);
     assertEquals(List.of("crtev000000000000004"), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void aBacklogLargerThanOneAppendGoesInSeveralEachWithinTheAppendLimitAndNothingMissing() {
+    configure(active(1, 1000, Duration.ofSeconds(60)));
+
+    deliver(1, 1000); // ~0.5 MB of messages: over three appends' worth
+    deliver(1001, 2000);
+
+    List<String> ids = new ArrayList<>();
+    java.util.Map<Long, Integer> bytesPerAppend = new java.util.TreeMap<>();
+    while (ids.size() < 2000) {
+      Published p = publishes.receiveMessage(DEADLINE);
+      ids.addAll(p.eventIds());
+      bytesPerAppend.merge(p.firstOrdinal(), p.payload().length, Integer::sum);
+    }
+    assertEquals(numberedRange(1, 2000).stream().map(CrEvent::eventId).toList(), ids, "every event once, in order");
+    assertTrue(bytesPerAppend.size() > 2, "several appends: " + bytesPerAppend);
+    bytesPerAppend.forEach((first, bytes) ->
+        assertTrue(bytes <= BatchAppender.APPEND_BYTES || bytes <= LIMIT, "append at " + first + ": " + bytes + " B"));
+    awaitLastJournaled(new Sent(2000, Samples.T0));
   }
 
   @Test
