@@ -112,6 +112,14 @@ final class BroadcastClient implements AutoCloseable {
     this.attempts = attempts;
   }
 
+  /**
+   * A text message as this client reads it (a trigger's message, a v1 message around one, or a
+   * gap notice), e.g. one an external client reported; {@code nanos} is when it arrived.
+   */
+  static Message parse(long nanos, String text) {
+    return Listener.message(nanos, text);
+  }
+
   /** Connects once; fails (AssertionError) if the upgrade is refused or takes over {@code timeout}. */
   static BroadcastClient connect(String name, URI url, String userAgent, Duration timeout) {
     return connect(name, url, userAgent, timeout, Handshake.PLAIN);

@@ -51,6 +51,16 @@ final class BrowserEventSource implements WsClient {
     return page.events().next(deadline);
   }
 
+  /** The page's next event, or null if none within {@code deadline}. */
+  JsonNode poll(Duration deadline) {
+    return page.events().poll(deadline);
+  }
+
+  /** What the page reported and the test did not read yet, without waiting. */
+  java.util.List<JsonNode> takeArrived() {
+    return page.events().takeArrived();
+  }
+
   @Override
   public void awaitPings(int count, Duration deadline) {
     throw new UnsupportedOperationException("a page does not see the stream's keep-alive comments");
