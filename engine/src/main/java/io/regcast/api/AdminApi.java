@@ -9,8 +9,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
-import io.regcast.broadcast.PathHub;
 import io.regcast.catalog.CatalogEntity;
+import io.regcast.catalog.CatalogFeed;
 import io.regcast.gateway.Connections;
 import io.regcast.iam.AccessMirror;
 import io.regcast.metrics.Metrics;
@@ -23,7 +23,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.regcast.model.ResourceKind;
-import io.regcast.node.Settings;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -42,23 +41,28 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 public final class AdminApi {
   private AdminApi() {}
 
-  /** What the routes reach beyond the catalog: the cluster's connections, this node's hub, access data and metrics. */
+  /**
+   * What the routes reach beyond the catalog: the cluster's connections, this node's feeds of the
+   * gateways and of the access data (re-read after a write, so the writer's next request sees it),
+   * the access data, and metrics.
+   */
   public record Services(
       Connections connections,
-      ActorRef<PathHub.Command> hub,
+      ActorRef<CatalogFeed.Command> gatewayFeed,
       AccessMirror access,
-      ActorRef<AccessMirror.Command> accessRefresher,
+      ActorRef<CatalogFeed.Command> accessFeed,
       Metrics metrics) {}
 
-  public static Route routes(ActorSystem<?> system, Settings settings, Services services) {
+  public static Route routes(ActorSystem<?> system, ApiSettings settings, Services services) {
     ApiJson.use(JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", java.util.Optional.empty()));
-    Duration timeout = settings.http().askTimeout();
+    ResourceJson.useHistoryDefaults(settings.historyDefaults());
+    Duration timeout = settings.askTimeout();
     CatalogClient catalog = new CatalogClient(CatalogEntity.ref(system), timeout);
-    ApiSupport support = new ApiSupport(settings.http(), settings.api());
+    ApiSupport support = new ApiSupport(settings);
     Authorizer authorizer = new Authorizer(services.access());
     // Every write refreshes this node's access data before answering: the caller sees its change.
-    Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services, timeout, op);
-    IamRoutes iam = new IamRoutes(catalog, support, authorizer, () -> refresh(system, services, timeout, null));
+    Function<Operation, CompletionStage<Operation>> refreshAccess = op -> refresh(system, services.accessFeed(), timeout, op);
+    IamRoutes iam = new IamRoutes(catalog, support, authorizer, () -> refresh(system, services.accessFeed(), timeout, null));
     List<Route> routes = new ArrayList<>();
     for (var kind : List.of(
         new Base(ResourceKind.CLOUD, "resource-manager/v1/clouds"),
@@ -68,11 +72,14 @@ public final class AdminApi {
         new Base(ResourceKind.SERVICE_ACCOUNT, "iam/v1/serviceAccounts"),
         new Base(ResourceKind.USER, "iam/v1/users"))) {
       Function<Operation, CompletionStage<Operation>> after = kind.kind() == ResourceKind.GATEWAY
-          ? op -> resyncHub(system, services.hub(), timeout, op).thenCompose(refreshAccess)
+          ? op -> refresh(system, services.gatewayFeed(), timeout, op).thenCompose(refreshAccess)
           : refreshAccess;
       ResourceRoutes resource =
           new ResourceRoutes(kind.kind(), kind.path(), catalog, support, after, authorizer, ResourceRoutes.CreateCheck.NONE);
       routes.add(resource.route());
+      if (kind.kind() == ResourceKind.GATEWAY) {
+        routes.add(new GatewayRoutes(kind.path(), catalog, support, authorizer, resource).route());
+      }
       if (kind.kind() != ResourceKind.USER) {
         routes.add(iam.accessBindings(kind.kind(), kind.path(), resource));
       }
@@ -81,7 +88,7 @@ public final class AdminApi {
     routes.add(new TriggerRoutes(system, catalog, support, timeout, refreshAccess, authorizer).route());
     routes.add(iam.apiKeys());
     routes.add(new ConnectionRoutes(services.connections(), catalog, support, authorizer).route());
-    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcile().timeout(), authorizer, services.metrics()).route());
+    routes.add(new IngestRoutes(system, catalog, support, timeout, settings.reconcileTimeout(), authorizer, services.metrics()).route());
     routes.add(
         path(
             PathMatchers.segment("operations").slash(PathMatchers.segment()),
@@ -122,22 +129,19 @@ public final class AdminApi {
     return HttpResponse.create().withEntity(HttpEntities.create(type, scrape.body()));
   }
 
-  private static CompletionStage<Operation> refresh(ActorSystem<?> system, Services services, Duration timeout, Operation op) {
-    return AskPattern.<AccessMirror.Command, Done>ask(
-            services.accessRefresher(), AccessMirror.Refresh::new, timeout, system.scheduler())
+  /**
+   * Re-reads a feed before answering a write: this node then routes clients by a new gateway, and
+   * checks the writer's next request against its new access data.
+   */
+  private static CompletionStage<Operation> refresh(
+      ActorSystem<?> system, ActorRef<CatalogFeed.Command> feed, Duration timeout, Operation op) {
+    return AskPattern.<CatalogFeed.Command, Done>ask(feed, CatalogFeed.Refresh::new, timeout, system.scheduler())
         .handle((done, failure) -> op);
   }
 
-  /** This node routes WebSocket clients by a new gateway as soon as its create is answered. */
-  private static CompletionStage<Operation> resyncHub(
-      ActorSystem<?> system, ActorRef<PathHub.Command> hub, Duration timeout, Operation op) {
-    return AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, timeout, system.scheduler())
-        .handle((done, failure) -> op);
-  }
-
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, Settings settings, Services services) {
-    String host = settings.http().host();
-    int port = settings.http().port();
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, ApiSettings settings, Services services) {
+    String host = settings.host();
+    int port = settings.port();
     return Http.get(system)
         .newServerAt(host, port)
         .bind(routes(system, settings, services))

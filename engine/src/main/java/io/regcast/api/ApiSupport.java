@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.Problem;
 import io.regcast.model.Violations;
-import io.regcast.node.Settings;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -25,12 +24,10 @@ import org.apache.pekko.http.javadsl.server.Route;
 final class ApiSupport {
   private static final Pattern NAME_FILTER = Pattern.compile("\\s*name\\s*=\\s*(\"?)([^\"]*)\\1\\s*");
 
-  private final Settings.Http http;
-  private final Settings.Api api;
+  private final ApiSettings settings;
 
-  ApiSupport(Settings.Http http, Settings.Api api) {
-    this.http = http;
-    this.api = api;
+  ApiSupport(ApiSettings settings) {
+    this.settings = settings;
   }
 
   static Route complete(HttpResponse response) {
@@ -59,8 +56,8 @@ final class ApiSupport {
   /** {@link #jsonBody(Function)} for a body of any of {@code mediaTypes} (all JSON). */
   Route jsonBody(Set<String> mediaTypes, Function<JsonNode, CompletionStage<HttpResponse>> handler) {
     return extractStrictEntity(
-        http.askTimeout(),
-        http.maxBodySize(),
+        settings.askTimeout(),
+        settings.maxBodySize(),
         entity ->
             respond(
                 () -> {
@@ -83,14 +80,14 @@ final class ApiSupport {
   /** {@code pageSize} (0 or absent = default) and {@code pageToken} from the query. */
   PageRequest page(Map<String, String> query) {
     Violations v = new Violations();
-    int size = api.defaultPageSize();
+    int size = settings.defaultPageSize();
     String rawSize = query.get("pageSize");
     if (rawSize != null && !rawSize.isEmpty()) {
       try {
         long parsed = Long.parseLong(rawSize);
-        if (v.check(parsed >= 0 && parsed <= api.maxPageSize(), "pageSize",
-            "must be between 0 and " + api.maxPageSize() + " (0 = " + api.defaultPageSize() + ")")) {
-          size = parsed == 0 ? api.defaultPageSize() : (int) parsed;
+        if (v.check(parsed >= 0 && parsed <= settings.maxPageSize(), "pageSize",
+            "must be between 0 and " + settings.maxPageSize() + " (0 = " + settings.defaultPageSize() + ")")) {
+          size = parsed == 0 ? settings.defaultPageSize() : (int) parsed;
         }
       } catch (NumberFormatException e) {
         v.add("pageSize", "must be an integer");

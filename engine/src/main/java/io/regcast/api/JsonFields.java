@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * Reads the fields of one JSON object with proto-JSON conventions (int64 as number or decimal
  * string, durations as {@code "20s"}), recording a violation per wrong field instead of stopping
  * at the first. A null or absent field reads as null. Field names are dotted paths from the root.
+ * Durations are also written here, in the one format they are read in.
  */
 final class JsonFields {
   private static final Pattern INT64 = Pattern.compile("-?\\d{1,19}");
@@ -112,6 +113,16 @@ final class JsonFields {
     }
     BigDecimal seconds = new BigDecimal(m.group(1) + (m.group(2) == null ? "" : "." + m.group(2)));
     return Duration.ofSeconds(seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).longValue());
+  }
+
+  /** Writes a duration as {@link #duration} reads it: whole seconds as {@code "20s"}, else 3, 6 or 9 fraction digits. */
+  static String formatDuration(Duration d) {
+    BigDecimal seconds = BigDecimal.valueOf(d.getSeconds()).add(BigDecimal.valueOf(d.getNano(), 9));
+    if (d.getNano() == 0) {
+      return d.getSeconds() + "s";
+    }
+    int scale = d.getNano() % 1_000_000 == 0 ? 3 : d.getNano() % 1000 == 0 ? 6 : 9;
+    return seconds.setScale(scale, java.math.RoundingMode.UNNECESSARY).toPlainString() + "s";
   }
 
   List<String> strings(String field) {

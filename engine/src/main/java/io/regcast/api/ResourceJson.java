@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.regcast.model.Cloud;
 import io.regcast.model.Folder;
 import io.regcast.model.Gateway;
+import io.regcast.model.HistorySettings;
 import io.regcast.model.Operation;
 import io.regcast.model.Registry;
 import io.regcast.model.RegistryEndpoint;
@@ -16,6 +17,8 @@ import io.regcast.model.ServiceAccount;
 import io.regcast.model.Trigger;
 import io.regcast.model.User;
 import io.regcast.model.Violations;
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -25,8 +28,24 @@ import java.util.Set;
  */
 final class ResourceJson {
   static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  /** What a gateway's update may name in its mask. */
+  static final Set<String> GATEWAY_MASK_PATHS = Set.of(
+      "name", "description", "websocketPaths", "requireApiKey", "historySettings",
+      "historySettings.maxMessages", "historySettings.maxAge", "allowedOrigins");
+  private static final Set<String> GATEWAY_FIELDS = Set.of(
+      "folderId", "name", "description", "websocketPaths", "requireApiKey", "historySettings", "allowedOrigins");
+
+  /**
+   * The node's history settings (regcast.history): what a gateway without its own shows, and
+   * what completes a request's partial settings. Set once by {@link AdminApi}, like the mapper.
+   */
+  private static volatile HistorySettings historyDefaults;
 
   private ResourceJson() {}
+
+  static void useHistoryDefaults(HistorySettings defaults) {
+    historyDefaults = defaults;
+  }
 
   /** Reads a create request for {@code kind}; every problem in it is reported at once. */
   static ResourceSpec readSpec(ResourceKind kind, JsonNode body) {
@@ -39,7 +58,7 @@ final class ResourceJson {
     f.allowOnly(
         switch (kind) {
           case CLOUD, USER -> Set.of("name", "description");
-          case GATEWAY -> Set.of(parentField, "name", "description", "websocketPaths", "requireApiKey");
+          case GATEWAY -> GATEWAY_FIELDS;
           case REGISTRY -> Set.of(parentField, "name", "description", "url", "credentials");
           default -> Set.of(parentField, "name", "description");
         });
@@ -48,6 +67,8 @@ final class ResourceJson {
     String description = f.string("description");
     var paths = kind == ResourceKind.GATEWAY ? f.strings("websocketPaths") : null;
     Boolean requireKey = kind == ResourceKind.GATEWAY ? f.bool("requireApiKey") : null;
+    HistorySettings history = kind == ResourceKind.GATEWAY ? readHistory(f, v) : null;
+    List<String> origins = kind == ResourceKind.GATEWAY ? f.strings("allowedOrigins") : null;
     RegistryEndpoint endpoint = kind == ResourceKind.REGISTRY ? readEndpoint(f, v) : null;
     v.throwIfAny();
     return switch (kind) {
@@ -55,10 +76,36 @@ final class ResourceJson {
       case FOLDER -> new ResourceSpec.FolderSpec(parentId, name, description);
       case REGISTRY -> new ResourceSpec.RegistrySpec(parentId, name, description, endpoint);
       case SERVICE_ACCOUNT -> new ResourceSpec.ServiceAccountSpec(parentId, name, description);
-      case GATEWAY -> new ResourceSpec.GatewaySpec(parentId, name, description, paths, Boolean.TRUE.equals(requireKey));
+      case GATEWAY -> new ResourceSpec.GatewaySpec(
+          parentId, name, description, paths, Boolean.TRUE.equals(requireKey), history, origins);
       case USER -> new ResourceSpec.UserSpec(name, description);
       case TRIGGER -> throw new IllegalStateException("handled above");
     };
+  }
+
+  /** {@code historySettings}: null when absent (the node's defaults apply); a member left out takes its default. */
+  private static HistorySettings readHistory(JsonFields f, Violations v) {
+    JsonFields history = f.object("historySettings");
+    if (history == null) {
+      return null;
+    }
+    history.allowOnly(Set.of("maxMessages", "maxAge"));
+    Long maxMessages = history.int64("maxMessages");
+    Duration maxAge = history.duration("maxAge");
+    return v.under("historySettings").attempt(() -> HistorySettings.of(maxMessages, maxAge, historyDefaults));
+  }
+
+  /**
+   * A gateway's update: its current fields with the masked paths replaced by the request's,
+   * read as a create request is (a gateway following the node's history defaults keeps following
+   * them unless the mask names historySettings).
+   */
+  static ResourceSpec.GatewaySpec mergeGateway(Gateway current, JsonNode request, List<String> mask) {
+    ObjectNode merged = NODES.objectNode();
+    merged.put("folderId", current.folderId());
+    writeGateway(merged, current, current.history());
+    Updates.apply(merged, request, mask);
+    return (ResourceSpec.GatewaySpec) readSpec(ResourceKind.GATEWAY, merged);
   }
 
   /** {@code url} and {@code credentials: {username, password}}; null when neither is given. */
@@ -90,9 +137,7 @@ final class ResourceJson {
     if (resource instanceof Trigger t) {
       TriggerJson.writeFields(t, out);
     } else if (resource instanceof Gateway g) {
-      writeNamed(out, g.name(), g.description());
-      g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
-      out.put("requireApiKey", g.requireApiKey());
+      writeGateway(out, g, HistorySettings.orDefault(g.history(), historyDefaults));
     } else if (resource instanceof Registry r && r.endpoint() != null) {
       writeNamed(out, r.name(), r.description());
       out.put("url", r.endpoint().url());
@@ -103,6 +148,19 @@ final class ResourceJson {
       writeNamed(out, resource.name(), resource.description());
     }
     return out;
+  }
+
+  /** A gateway's own fields, with {@code history} (omitted when null) in place of its stored one. */
+  private static void writeGateway(ObjectNode out, Gateway g, HistorySettings history) {
+    writeNamed(out, g.name(), g.description());
+    g.websocketPaths().forEach(out.putArray("websocketPaths")::add);
+    out.put("requireApiKey", g.requireApiKey());
+    if (history != null) {
+      out.putObject("historySettings")
+          .put("maxMessages", history.maxMessages())
+          .put("maxAge", JsonFields.formatDuration(history.maxAge()));
+    }
+    g.allowedOrigins().forEach(out.putArray("allowedOrigins")::add);
   }
 
   private static void writeNamed(ObjectNode out, String name, String description) {

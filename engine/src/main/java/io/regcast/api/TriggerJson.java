@@ -10,7 +10,6 @@ import io.regcast.model.ResourceSpec;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerDefinition;
 import io.regcast.model.Violations;
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,22 +149,12 @@ final class TriggerJson {
     }
     ObjectNode batch = cr.putObject("batchSettings");
     batch.put("size", Long.toString(r.batchSettings().size()));
-    batch.put("cutoff", formatDuration(r.batchSettings().cutoff()));
+    batch.put("cutoff", JsonFields.formatDuration(r.batchSettings().cutoff()));
     ObjectNode target = cr.putObject(TARGET);
     target.put("gatewayId", r.target().gatewayId());
     target.put("path", r.target().path());
     target.put("serviceAccountId", r.target().serviceAccountId());
     out.put("status", trigger.status().name());
-  }
-
-  /** Proto-JSON duration: whole seconds as {@code "20s"}, else 3, 6 or 9 fraction digits. */
-  static String formatDuration(Duration d) {
-    BigDecimal seconds = BigDecimal.valueOf(d.getSeconds()).add(BigDecimal.valueOf(d.getNano(), 9));
-    if (d.getNano() == 0) {
-      return d.getSeconds() + "s";
-    }
-    int scale = d.getNano() % 1_000_000 == 0 ? 3 : d.getNano() % 1000 == 0 ? 6 : 9;
-    return seconds.setScale(scale, java.math.RoundingMode.UNNECESSARY).toPlainString() + "s";
   }
 
   /**
@@ -175,22 +164,7 @@ final class TriggerJson {
    */
   static TriggerDefinition merge(Trigger current, ObjectNode request, List<String> mask) {
     ObjectNode merged = ResourceJson.write(current);
-    for (String path : mask) {
-      String[] parts = path.split("\\.");
-      ObjectNode into = merged;
-      JsonNode from = request;
-      for (int i = 0; i < parts.length - 1; i++) {
-        into = into.with(parts[i]);
-        from = from == null ? null : from.get(parts[i]);
-      }
-      String leaf = parts[parts.length - 1];
-      JsonNode value = from == null ? null : from.get(leaf);
-      if (value == null || value.isNull()) {
-        into.remove(leaf);
-      } else {
-        into.set(leaf, value);
-      }
-    }
+    Updates.apply(merged, request, mask);
     Set<String> keep = new java.util.HashSet<>(DEFINITION_FIELDS);
     merged.retain(keep);
     Violations v = new Violations();

@@ -12,8 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.model.Operation;
-import io.regcast.model.Problem;
-import io.regcast.model.ProblemException;
 import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
 import io.regcast.model.Role;
@@ -24,8 +22,6 @@ import io.regcast.model.TriggerStatus;
 import io.regcast.model.Violations;
 import io.regcast.trigger.TriggerEntity;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +47,6 @@ final class TriggerRoutes {
   private static final String CR_PATH = "rule.containerRegistry.";
   private static final String TARGET_PATH = CR_PATH + "gatewayWebsocketBroadcast.";
   private static final Logger log = LoggerFactory.getLogger(TriggerRoutes.class);
-  private static final int UPDATE_ATTEMPTS = 5;
   private static final Set<String> UPDATE_FIELDS =
       Set.of("triggerId", "updateMask", "name", "description", "labels", TriggerJson.RULE);
 
@@ -144,14 +139,15 @@ final class TriggerRoutes {
     JsonFields fields = JsonFields.root(body, v).allowOnly(UPDATE_FIELDS);
     String bodyId = fields.string("triggerId");
     v.check(bodyId == null || bodyId.equals(id), "triggerId", "must match the trigger id in the path");
-    List<String> mask = updateMask((ObjectNode) body, query, v);
+    List<String> mask = Updates.mask((ObjectNode) body, query, Set.of("triggerId"), TriggerJson.MASK_PATHS,
+        "name, description, labels, rule and the fields of rule.containerRegistry", v);
     v.throwIfAny();
-    return common.written(update(caller, id, (ObjectNode) body, mask, 1));
+    return common.written(Updates.retried(() -> update(caller, id, (ObjectNode) body, mask)));
   }
 
-  /** Merges the update into the current revision; if another write got in between, merges again. */
+  /** Merges the update into the current revision; the catalog refuses it if another write got in between. */
   private CompletionStage<CatalogEntity.Completed> update(
-      Subject caller, String id, ObjectNode body, List<String> mask, int attempt) {
+      Subject caller, String id, ObjectNode body, List<String> mask) {
     return catalog
         .ask(r -> new CatalogEntity.Get(ResourceKind.TRIGGER, id, r), CatalogEntity.Found.class)
         .thenCompose(
@@ -162,56 +158,7 @@ final class TriggerRoutes {
               return catalog.ask(
                   r -> new CatalogEntity.UpdateTrigger(id, current.revision(), merged, caller.id(), r),
                   CatalogEntity.Completed.class);
-            })
-        .handle(
-            (completed, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(completed);
-              }
-              Problem problem = ApiErrors.toProblem(failure);
-              if (problem.kind() == Problem.Kind.ABORTED && attempt < UPDATE_ATTEMPTS) {
-                return update(caller, id, body, mask, attempt + 1);
-              }
-              return CompletableFuture.<CatalogEntity.Completed>failedFuture(new ProblemException(problem));
-            })
-        .thenCompose(stage -> stage);
-  }
-
-  /**
-   * The paths to update: {@code updateMask} from the body (a comma-separated string or a list) or
-   * the query; without one, every definition field present in the body.
-   */
-  private static List<String> updateMask(ObjectNode body, Map<String, String> query, Violations v) {
-    List<String> mask = new ArrayList<>();
-    JsonNode inBody = body.get("updateMask");
-    if (inBody != null && inBody.isTextual()) {
-      mask.addAll(split(inBody.textValue()));
-    } else if (inBody != null && inBody.isArray()) {
-      inBody.forEach(p -> mask.add(p.asText()));
-    } else if (inBody != null && !inBody.isNull()) {
-      v.add("updateMask", "must be a comma-separated string of field paths");
-    } else if (query.containsKey("updateMask")) {
-      mask.addAll(split(query.get("updateMask")));
-    } else {
-      body.fieldNames().forEachRemaining(f -> {
-        if (!f.equals("updateMask") && !f.equals("triggerId")) {
-          mask.add(f);
-        }
-      });
-    }
-    for (String path : mask) {
-      v.check(
-          TriggerJson.MASK_PATHS.contains(path),
-          "updateMask",
-          "\"" + path + "\" cannot be updated (updatable: name, description, labels, rule and the"
-              + " fields of rule.containerRegistry)");
-    }
-    v.check(!mask.isEmpty() || !v.isEmpty(), "updateMask", "names no field to update");
-    return mask;
-  }
-
-  private static List<String> split(String mask) {
-    return Arrays.stream(mask.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+            });
   }
 
   /** Hands the written revision to the trigger's entity and waits for it, within the ask timeout. */

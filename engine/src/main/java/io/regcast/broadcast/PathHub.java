@@ -7,7 +7,6 @@ import io.regcast.gateway.PathKey;
 import io.regcast.gateway.ResumeGap;
 import io.regcast.gateway.StreamEntry;
 import io.regcast.gateway.StreamHistory;
-import io.regcast.model.Gateway;
 import io.regcast.model.JsonSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,9 +15,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Collectors;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -30,9 +28,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The node's end of broadcast. It keeps the node's {@link GatewayDirectory} in step with the
- * catalog (the catalog's gateway topic, a full re-read at start and every {@code resyncInterval}),
- * sends what the path logs on this node store ({@link Publish}) to the cluster's one broadcast
+ * The node's end of broadcast. It sends what the path logs on this node store ({@link Publish}) to the cluster's one broadcast
  * {@link Topic}, and hands every path's messages to the local connections in position order: a
  * message that comes early waits until the missing positions have been read from the path's log
  * ({@link PathSequence}). It also answers resuming connections from the logs ({@link
@@ -59,8 +55,8 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   /** A connection resumes on {@code path} after {@code lastEventId}: read what it missed from the log. */
   public record Resume(PathKey path, String lastEventId, StreamHistory.Target target) implements Command {}
 
-  /** Re-read the gateways from the catalog now; answers when the directory is up to date. */
-  public record Resync(ActorRef<Done> replyTo) implements Command {}
+  /** These gateways were deleted: their paths' streams are forgotten. */
+  public record GatewaysRemoved(Set<String> gatewayIds) implements Command {}
 
   /** Answers the broadcast topic's stats (readiness: how many other nodes it reaches). */
   public record GetTopicStats(ActorRef<Topic.TopicStats> replyTo) implements Command {}
@@ -85,22 +81,6 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
 
   private record ResumePage(ResumeRead read, PathLog.Entries entries, Throwable failure) implements Command {}
 
-  private record GatewaysChanged(List<Gateway> gateways, ActorRef<Done> replyTo) implements Command {}
-
-  private record ResyncFailed(Throwable cause, ActorRef<Done> replyTo) implements Command {}
-
-  private enum Tick implements Command {
-    INSTANCE
-  }
-
-  /** Until the gateway topic knows every Up member's: is it there yet? */
-  private enum CheckGatewayTopic implements Command {
-    INSTANCE
-  }
-
-  private record GatewayTopicReach(int instances) implements Command {}
-
-  private static final Duration GATEWAY_TOPIC_CHECK = Duration.ofMillis(500);
   private static final Duration FETCH_RETRY = Duration.ofSeconds(1);
   /**
    * Payload bytes per read of a log: a page crosses nodes as one remoting message (whose frame is
@@ -111,28 +91,37 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
   public static Behavior<Command> create(
       GatewayServer server,
       GatewayDirectory directory,
-      EntityRef<CatalogEntity.Command> catalog,
       Function<PathKey, EntityRef<PathLog.Command>> logs,
-      Duration askTimeout,
-      Duration resyncInterval) {
+      Duration askTimeout) {
     return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new PathHub(ctx, timers, server, directory, catalog, logs, askTimeout, resyncInterval)));
+        ctx -> Behaviors.withTimers(timers -> new PathHub(ctx, timers, server, directory, logs, askTimeout)));
+  }
+
+  /**
+   * What the node's gateway feed does with every copy of the gateways: the directory takes it at
+   * once (a client may connect as soon as a create is answered); the connections of deleted
+   * gateways are closed and their streams forgotten.
+   */
+  public static Consumer<CatalogEntity.AllGateways> gatewayUpdates(
+      GatewayDirectory directory, GatewayServer server, ActorRef<Command> hub) {
+    return all -> {
+      Set<String> gone = directory.replaceAll(all.gateways());
+      if (!gone.isEmpty()) {
+        gone.forEach(id -> server.disconnectGateway(id, "gateway deleted"));
+        hub.tell(new GatewaysRemoved(gone));
+      }
+    };
   }
 
   private final GatewayServer server;
   private final GatewayDirectory directory;
-  private final EntityRef<CatalogEntity.Command> catalog;
   private final Function<PathKey, EntityRef<PathLog.Command>> logs;
   private final Duration askTimeout;
   private final ActorRef<Topic.Command<BroadcastMessage>> broadcastTopic;
-  private final ActorRef<Topic.Command<CatalogEntity.AllGateways>> gatewayTopic;
   private final TimerScheduler<Command> timers;
   private final Map<PathKey, PathSequence> streams = new HashMap<>();
   /** Paths with a read of the log in flight (one per path at a time). */
   private final Set<PathKey> fetching = new HashSet<>();
-  private Set<String> knownGateways = Set.of();
   /** This node's cluster address: the origin of what it publishes. */
   private final String self;
 
@@ -141,26 +130,17 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
       TimerScheduler<Command> timers,
       GatewayServer server,
       GatewayDirectory directory,
-      EntityRef<CatalogEntity.Command> catalog,
       Function<PathKey, EntityRef<PathLog.Command>> logs,
-      Duration askTimeout,
-      Duration resyncInterval) {
+      Duration askTimeout) {
     super(context);
     this.timers = timers;
     this.server = server;
     this.directory = directory;
-    this.catalog = catalog;
     this.logs = logs;
     this.askTimeout = askTimeout;
     this.self = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().uniqueAddress().toString();
-    gatewayTopic =
-        context.spawn(Topic.create(CatalogEntity.AllGateways.class, CatalogEntity.GATEWAYS_TOPIC), "gateways-topic");
-    gatewayTopic.tell(
-        Topic.subscribe(context.messageAdapter(CatalogEntity.AllGateways.class, g -> new GatewaysChanged(g.gateways(), null))));
     broadcastTopic = context.spawn(Topic.create(BroadcastMessage.class, BROADCAST_TOPIC), "broadcast-topic");
     broadcastTopic.tell(Topic.subscribe(context.messageAdapter(BroadcastMessage.class, Delivered::new)));
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, resyncInterval);
-    timers.startTimerWithFixedDelay(CheckGatewayTopic.INSTANCE, GATEWAY_TOPIC_CHECK);
   }
 
   /** The hub as the gateway's history: resumes become {@link Resume} messages. */
@@ -180,12 +160,10 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
         })
         .onMessage(Resume.class, this::onResume)
         .onMessage(ResumePage.class, this::onResumePage)
-        .onMessage(Resync.class, r -> resync(r.replyTo()))
-        .onMessageEquals(Tick.INSTANCE, () -> resync(null))
-        .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
-        .onMessage(ResyncFailed.class, this::onResyncFailed)
-        .onMessageEquals(CheckGatewayTopic.INSTANCE, this::checkGatewayTopic)
-        .onMessage(GatewayTopicReach.class, this::onGatewayTopicReach)
+        .onMessage(GatewaysRemoved.class, removed -> {
+          streams.keySet().removeIf(path -> removed.gatewayIds().contains(path.gatewayId()));
+          return this;
+        })
         .onMessage(GetTopicStats.class, get -> {
           broadcastTopic.tell(Topic.getTopicStats(get.replyTo()));
           return this;
@@ -362,59 +340,4 @@ public final class PathHub extends AbstractBehavior<PathHub.Command> {
     }
     return this;
   }
-
-  /**
-   * A gateway created while this node's subscription to the catalog's gateway topic was still
-   * spreading is not announced to it: once the topic knows every Up member (this node's own
-   * instance counted), one more re-read catches what was missed, instead of the next periodic one.
-   */
-  private Behavior<Command> checkGatewayTopic() {
-    getContext().ask(Topic.TopicStats.class, gatewayTopic, askTimeout, Topic::getTopicStats,
-        (stats, failure) -> new GatewayTopicReach(stats == null ? 0 : stats.topicInstanceCount()));
-    return this;
-  }
-
-  private Behavior<Command> onGatewayTopicReach(GatewayTopicReach reach) {
-    long up = 0;
-    for (var member : org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).state().getMembers()) {
-      if (member.status() == org.apache.pekko.cluster.MemberStatus.up()) {
-        up++;
-      }
-    }
-    if (timers.isTimerActive(CheckGatewayTopic.INSTANCE) && reach.instances() >= up) {
-      timers.cancel(CheckGatewayTopic.INSTANCE);
-      return resync(null);
-    }
-    return this;
-  }
-
-  private Behavior<Command> resync(ActorRef<Done> replyTo) {
-    getContext().pipeToSelf(
-        catalog.<CatalogEntity.Reply>ask(CatalogEntity.ListAllGateways::new, askTimeout),
-        (reply, failure) ->
-            reply instanceof CatalogEntity.AllGateways all
-                ? new GatewaysChanged(all.gateways(), replyTo)
-                : new ResyncFailed(failure, replyTo));
-    return this;
-  }
-
-  private Behavior<Command> onResyncFailed(ResyncFailed failed) {
-    getContext().getLog().warn("Could not read the gateways from the catalog: {}", String.valueOf(failed.cause()));
-    return this;
-  }
-
-  private Behavior<Command> onGatewaysChanged(GatewaysChanged changed) {
-    directory.replaceAll(changed.gateways());
-    Set<String> gateways = changed.gateways().stream().map(Gateway::id).collect(Collectors.toSet());
-    for (String gone : knownGateways) {
-      if (!gateways.contains(gone)) {
-        server.disconnectGateway(gone, "gateway deleted");
-      }
-    }
-    streams.keySet().removeIf(path -> !gateways.contains(path.gatewayId()));
-    knownGateways = gateways;
-    if (changed.replyTo() != null) {
-      changed.replyTo().tell(Done.getInstance());
-    }
-    return this;
-  }}
+}

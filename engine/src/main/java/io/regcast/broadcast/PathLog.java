@@ -2,9 +2,11 @@ package io.regcast.broadcast;
 
 import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
 import io.regcast.model.JsonSerializable;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,7 +14,10 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -41,16 +46,27 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * retention travels with each append, so a change applies from the next message on) and answers
  * {@link Read} for resuming clients and for nodes that missed a position. Storage stays bounded: a
  * snapshot every {@code snapshotEvery} messages holds what is retained, and the journal entries
- * before the one before it are deleted. After recovery it announces its head, so a node that
- * never got the last messages (the log's node died between storing and sending them) fetches them.
+ * before the one before it are deleted. A second after storing, and after recovery, it announces
+ * its head, so a node that never got the last messages (lost on the way, or the log's node died
+ * between storing and sending them) reads them.
  */
 public final class PathLog
     extends EventSourcedBehaviorWithEnforcedReplies<PathLog.Command, PathLog.Event, PathLog.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "PathLog");
 
-  /** {@code snapshotEvery}: messages between snapshots (and journal deletions). */
-  public record Settings(int snapshotEvery) {}
+  /**
+   * {@code snapshotEvery}: messages between snapshots (and journal deletions); {@code idleAfter}:
+   * a log that stored nothing for this long stops (and is no longer remembered).
+   */
+  public record Settings(int snapshotEvery, Duration idleAfter) {}
+
+  /**
+   * After storing, the log announces its head once more: a node that did not get the last
+   * messages (they were lost on the way) reads them then, not only when the path's next message
+   * shows the hole.
+   */
+  static final Duration ANNOUNCE_AFTER = Duration.ofSeconds(1);
 
   /** Where stored messages go: the node's hub (to its connections and the other nodes). */
   @FunctionalInterface
@@ -59,9 +75,13 @@ public final class PathLog
     void publish(PathKey path, List<StreamEntry> entries, long head, long ingestedAtMillis);
   }
 
-  public static void init(ActorSystem<?> system, Settings settings, Publisher publisher) {
+  public static void init(ActorSystem<?> system, Settings settings, Publisher publisher, Metrics metrics) {
+    // Remembered while active: a log whose node died is started again on another node at once, and
+    // its announcement after recovery reaches nodes that never got its last messages. An idle log
+    // passivates itself, which also ends its being remembered.
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, publisher, Clock.systemUTC())));
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, publisher, metrics, Clock.systemUTC()))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system, PathKey path) {
@@ -78,8 +98,15 @@ public final class PathLog
     return new PathKey(entityId.substring(0, slash), entityId.substring(slash));
   }
 
-  public static Behavior<Command> create(String entityId, Settings settings, Publisher publisher, Clock clock) {
-    return Behaviors.setup(ctx -> new PathLog(entityId, settings, publisher, clock));
+  public static Behavior<Command> create(
+      String entityId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Publisher publisher,
+      Metrics metrics,
+      Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new PathLog(entityId, ctx, timers, shard, settings, publisher, metrics, clock)));
   }
 
   // ---- protocol ----
@@ -102,6 +129,14 @@ public final class PathLog
 
   /** The retained messages after {@code after}, at most {@code maxBytes} of payload (at least one message). */
   public record Read(long after, int maxBytes, ActorRef<Entries> replyTo) implements Command {}
+
+  private enum AnnounceHead implements Command {
+    INSTANCE
+  }
+
+  private enum Idle implements Command {
+    INSTANCE
+  }
 
   /** The log holds the trigger's events up to {@code upToOrdinal} (0: none). */
   public record Appended(long upToOrdinal) implements JsonSerializable {}
@@ -187,13 +222,29 @@ public final class PathLog
   // ---- behaviour ----
 
   private final PathKey path;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Settings settings;
   private final Publisher publisher;
+  private final Metrics metrics;
   private final Clock clock;
 
-  private PathLog(String entityId, Settings settings, Publisher publisher, Clock clock) {
+  private PathLog(
+      String entityId,
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings,
+      Publisher publisher,
+      Metrics metrics,
+      Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
+    this.metrics = metrics;
     this.path = pathOf(entityId);
+    this.context = context;
+    this.timers = timers;
+    this.shard = shard;
     this.settings = settings;
     this.publisher = publisher;
     this.clock = clock;
@@ -213,9 +264,8 @@ public final class PathLog
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          if (state.head() > 0) {
-            publisher.publish(path, List.of(), state.head(), 0);
-          }
+          announce(state);
+          timers.startSingleTimer(Idle.INSTANCE, settings.idleAfter());
         })
         .build();
   }
@@ -226,7 +276,21 @@ public final class PathLog
         .forAnyState()
         .onCommand(Append.class, this::onAppend)
         .onCommand(Read.class, this::onRead)
+        .onCommand(AnnounceHead.class, (state, c) -> {
+          announce(state);
+          return Effect().noReply();
+        })
+        .onCommand(Idle.class, (state, c) -> {
+          shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+          return Effect().noReply();
+        })
         .build();
+  }
+
+  private void announce(State state) {
+    if (state.head() > 0) {
+      publisher.publish(path, List.of(), state.head(), 0);
+    }
   }
 
   private ReplyEffect<Event, State> onAppend(State state, Append append) {
@@ -239,15 +303,21 @@ public final class PathLog
     MessagesAppended stored = new MessagesAppended(
         append.triggerId(), append.lastOrdinal(), state.head() + 1, append.messages(), clock.millis(),
         append.ingestedAtMillis(), append.retention());
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(stored)
         .thenRun(s -> {
+          metrics.journalWritten(Metrics.Journal.PATH_LOG, writeStarted);
           List<StreamEntry> entries = new ArrayList<>(stored.messages().size());
           long position = stored.firstPosition();
           for (byte[] message : stored.messages()) {
             entries.add(new StreamEntry(position++, message, stored.appendedAtMillis()));
           }
           publisher.publish(path, entries, s.head(), stored.ingestedAtMillis());
+          if (!timers.isTimerActive(AnnounceHead.INSTANCE)) {
+            timers.startSingleTimer(AnnounceHead.INSTANCE, ANNOUNCE_AFTER);
+          }
+          timers.startSingleTimer(Idle.INSTANCE, settings.idleAfter());
         })
         .thenReply(append.replyTo(), s -> new Appended(append.lastOrdinal()));
   }

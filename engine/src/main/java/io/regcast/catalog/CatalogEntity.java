@@ -18,7 +18,6 @@ import io.regcast.model.User;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerDefinition;
 import io.regcast.model.TriggerStatus;
-import io.regcast.trigger.TriggerEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -53,7 +53,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *
  * <p>Commands are validated against {@link CatalogState}; a refused command persists nothing and
  * answers {@link Rejected}. Each accepted write persists one event that carries the resource and
- * its {@link Operation}. Trigger writes are then handed to the trigger's {@link TriggerEntity}; a
+ * its {@link Operation}. Trigger writes are then handed to the trigger's entity ({@link TriggerSync}); a
  * revision the entity has not acknowledged is re-sent on a timer and after recovery, so a crash
  * between the catalog's write and the entity's leaves the entity one revision behind for at most
  * one sync interval.
@@ -67,22 +67,32 @@ public final class CatalogEntity
   /** The catalog is one entity; sharding keeps it alive on some node. */
   public static final String ENTITY_ID = "catalog";
 
-  public static void init(ActorSystem<?> system, Settings settings) {
+  public static void init(ActorSystem<?> system, Settings settings, TriggerSync triggers) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(settings, Clock.systemUTC())));
+        .init(Entity.of(ENTITY_KEY, ctx -> create(settings, triggers, Clock.systemUTC())));
+  }
+
+  /**
+   * How the catalog hands a trigger's definition to the trigger's runtime (the node wires it to
+   * the trigger's entity). Each completes with the revision the runtime then holds.
+   */
+  public interface TriggerSync {
+    CompletionStage<Long> configure(Trigger trigger);
+
+    CompletionStage<Long> remove(String triggerId, long revision);
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system) {
     return ClusterSharding.get(system).entityRefFor(ENTITY_KEY, ENTITY_ID);
   }
 
-  public static Behavior<Command> create(Settings settings, Clock clock) {
+  public static Behavior<Command> create(Settings settings, TriggerSync triggers, Clock clock) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   timers.startTimerWithFixedDelay(ResyncTick.INSTANCE, settings.syncInterval());
-                  return new CatalogEntity(ctx, settings, clock);
+                  return new CatalogEntity(ctx, settings, triggers, clock);
                 }));
   }
 
@@ -117,6 +127,15 @@ public final class CatalogEntity
       TriggerDefinition definition,
       String actor,
       ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /**
+   * Replaces a gateway's settings with {@code spec} (same folder) if it is still {@code expected}
+   * (the caller merged its update into that value); otherwise {@link Rejected} with {@code
+   * ABORTED}, and the caller merges again.
+   */
+  public record UpdateGateway(
+      Gateway expected, ResourceSpec.GatewaySpec spec, String actor, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** Sets (or, with null, removes) the address {@code :reconcile} reads a registry at. */
@@ -234,20 +253,20 @@ public final class CatalogEntity
   private final ActorContext<Command> context;
   private final Settings settings;
   private final Clock clock;
-  private final ClusterSharding sharding;
+  private final TriggerSync triggers;
   /** Trigger id → the revision its entity has not acknowledged yet (not persisted: rebuilt at recovery). */
   private final Map<String, Long> unsynced = new HashMap<>();
   private final ActorRef<Topic.Command<AllGateways>> gatewaysTopic;
   private final ActorRef<Topic.Command<Access>> accessTopic;
 
-  private CatalogEntity(ActorContext<Command> context, Settings settings, Clock clock) {
+  private CatalogEntity(ActorContext<Command> context, Settings settings, TriggerSync triggers, Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), ENTITY_ID));
     this.context = context;
     this.gatewaysTopic = context.spawn(Topic.create(AllGateways.class, GATEWAYS_TOPIC), "gateways-topic");
     this.accessTopic = context.spawn(Topic.create(Access.class, ACCESS_TOPIC), "access-topic");
     this.settings = settings;
     this.clock = clock;
-    this.sharding = ClusterSharding.get(context.getSystem());
+    this.triggers = triggers;
   }
 
   @Override
@@ -285,6 +304,7 @@ public final class CatalogEntity
         .onCommand(ListResources.class, this::onList)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(UpdateTrigger.class, this::onUpdateTrigger)
+        .onCommand(UpdateGateway.class, this::onUpdateGateway)
         .onCommand(SetTriggerStatus.class, this::onSetTriggerStatus)
         .onCommand(SetRegistryEndpoint.class, this::onSetRegistryEndpoint)
         .onCommand(ListOperations.class, this::onListOperations)
@@ -383,6 +403,28 @@ public final class CatalogEntity
     }
     return persistTrigger(current.withDefinition(cmd.definition()), "Update trigger", cmd.actor(),
         cmd.replyTo());
+  }
+
+  private ReplyEffect<Event, CatalogState> onUpdateGateway(CatalogState state, UpdateGateway cmd) {
+    String id = cmd.expected().id();
+    var found = state.find(ResourceKind.GATEWAY, id);
+    if (found.isEmpty()) {
+      return reject(cmd.replyTo(), Problem.notFound(ResourceKind.GATEWAY, id));
+    }
+    Gateway current = (Gateway) found.get();
+    if (!current.equals(cmd.expected())) {
+      return reject(cmd.replyTo(), Problem.of(Problem.Kind.ABORTED, "gateway " + id + " changed meanwhile"));
+    }
+    Problem problem = state.checkGatewayUpdate(current, cmd.spec());
+    if (problem != null) {
+      return reject(cmd.replyTo(), problem);
+    }
+    Resource updated = cmd.spec().toResource(id, current.createdAt());
+    Operation op = operation("Update " + ResourceKind.GATEWAY.displayName(), cmd.actor(), clock.instant(), updated, updated);
+    return Effect()
+        .persist(new Updated(updated, op))
+        .thenRun(s -> announce(s, updated))
+        .thenReply(cmd.replyTo(), s -> new Completed(op));
   }
 
   private ReplyEffect<Event, CatalogState> onSetTriggerStatus(
@@ -583,22 +625,11 @@ public final class CatalogEntity
 
   /** Hands the trigger's current revision (or its removal) to its entity. */
   private void sync(CatalogState state, String triggerId) {
-    EntityRef<TriggerEntity.Command> entity =
-        sharding.entityRefFor(TriggerEntity.ENTITY_KEY, triggerId);
     var trigger = state.find(ResourceKind.TRIGGER, triggerId);
-    context.ask(
-        TriggerEntity.Applied.class,
-        entity,
-        settings.syncTimeout(),
-        replyTo ->
-            trigger.isPresent()
-                ? new TriggerEntity.Configure((Trigger) trigger.get(), replyTo)
-                : new TriggerEntity.Remove(
-                    triggerId, state.removedTriggers().get(triggerId), replyTo),
-        (applied, failure) ->
-            applied != null
-                ? new SyncAcknowledged(applied.triggerId(), applied.revision())
-                : new SyncAcknowledged(triggerId, -1));
+    CompletionStage<Long> applied = trigger.isPresent()
+        ? triggers.configure((Trigger) trigger.get())
+        : triggers.remove(triggerId, state.removedTriggers().get(triggerId));
+    context.pipeToSelf(applied, (revision, failure) -> new SyncAcknowledged(triggerId, revision == null ? -1 : revision));
   }
 
   private static Operation operation(

@@ -107,6 +107,31 @@ public record CatalogState(
         : checkNameFree(ResourceKind.TRIGGER, current.folderId(), definition.name(), current.id());
   }
 
+  /**
+   * A gateway's update keeps its folder, takes a free name, and keeps every path a trigger
+   * broadcasts on (those triggers would otherwise target nothing).
+   */
+  public Problem checkGatewayUpdate(Gateway current, ResourceSpec.GatewaySpec spec) {
+    if (!spec.folderId().equals(current.folderId())) {
+      return Problem.invalid("folderId", "cannot change (the gateway is in folder " + current.folderId() + ")");
+    }
+    List<String> used = triggers()
+        .filter(t -> t.definition().rule().target().gatewayId().equals(current.id()))
+        .filter(t -> !spec.websocketPaths().contains(t.definition().rule().target().path()))
+        .map(t -> t.definition().rule().target().path() + " (trigger " + t.id() + ")")
+        .distinct()
+        .sorted()
+        .toList();
+    if (!used.isEmpty()) {
+      return new Problem(
+          Problem.Kind.FAILED_PRECONDITION,
+          "gateway " + current.id() + " still broadcasts on " + String.join(", ", used),
+          List.of(new FieldViolation("websocketPaths", "must keep the paths triggers broadcast on: "
+              + String.join(", ", used))));
+    }
+    return checkNameFree(ResourceKind.GATEWAY, current.folderId(), spec.name(), current.id());
+  }
+
   public Problem checkDelete(Resource resource) {
     List<String> dependents =
         switch (resource.kind()) {

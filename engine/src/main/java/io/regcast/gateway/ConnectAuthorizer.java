@@ -7,7 +7,7 @@ package io.regcast.gateway;
  */
 @FunctionalInterface
 public interface ConnectAuthorizer {
-  ConnectAuthorizer ALLOW_ALL = (gatewayId, secret) -> Verdict.ALLOWED;
+  ConnectAuthorizer ALLOW_ALL = (gatewayId, authorization, queryKey) -> Verdict.ALLOWED;
 
   enum Verdict {
     ALLOWED,
@@ -17,6 +17,9 @@ public interface ConnectAuthorizer {
     FORBIDDEN
   }
 
-  /** {@code secret} is null when the client presented none. */
-  Verdict check(String gatewayId, String secret);
+  /**
+   * {@code authorization} is the request's {@code Authorization} header, {@code queryKey} its
+   * {@code ?apiKey=} (browsers cannot set headers); each null when absent.
+   */
+  Verdict check(String gatewayId, String authorization, String queryKey);
 }

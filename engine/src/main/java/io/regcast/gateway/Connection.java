@@ -6,9 +6,9 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 
 /**
- * One open WebSocket connection. Its identity is immutable; {@code lastActiveAt} is written by the
- * channel's event loop and read by the control plane; the overflow queue is touched only on the
- * event loop.
+ * One open connection (a WebSocket or an event stream). Its identity is immutable; {@code
+ * lastActiveAt} is written by the channel's event loop and read by the control plane; the overflow
+ * queue is touched only on the event loop.
  */
 final class Connection {
   final String id;
@@ -49,10 +49,11 @@ final class Connection {
   }
 
   /**
-   * Bytes waiting for the socket and how many messages they hold (merged frames hold several):
-   * allocated only when a connection falls behind, never on the direct write path.
+   * Bytes waiting for the socket, how many messages they hold (merged frames hold several) and
+   * the newest position among them (-1: none, e.g. a message from the connections API): allocated
+   * only when a connection falls behind or resumes, never on the direct write path.
    */
-  record Queued(ByteBuf frames, int messages) {}
+  record Queued(ByteBuf frames, int messages, long position) {}
 
   /** What the connections API shows. */
   ConnectionInfo info() {

@@ -27,11 +27,15 @@ public final class GatewayDirectory {
     this.defaultHistory = defaultHistory;
   }
 
-  public void replaceAll(Collection<Gateway> gateways) {
+  /** Takes this list as the gateways there are; returns the ids of those it knew and no longer does. */
+  public Set<String> replaceAll(Collection<Gateway> gateways) {
+    Set<String> gone = new java.util.HashSet<>(this.gateways.keySet());
+    gateways.forEach(g -> gone.remove(g.id()));
     paths = gateways.stream()
         .collect(Collectors.toUnmodifiableMap(Gateway::id, g -> Set.copyOf(g.websocketPaths())));
     keyRequired = gateways.stream().filter(Gateway::requireApiKey).map(Gateway::id).collect(Collectors.toUnmodifiableSet());
     this.gateways = gateways.stream().collect(Collectors.toUnmodifiableMap(Gateway::id, g -> g));
+    return gone;
   }
 
   /** The retention that applies to a gateway's paths (the defaults for one this node does not know). */

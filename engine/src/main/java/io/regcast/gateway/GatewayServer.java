@@ -1,7 +1,6 @@
 package io.regcast.gateway;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -31,14 +30,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The WebSocket listener: Netty with native epoll where available (NIO otherwise), one boss thread
- * and {@code eventLoopThreads} workers. {@link #broadcast} is the data-plane entry point: one
- * message, encoded once, to every local connection of a path.
+ * The gateway's listener (WebSocket and Server-Sent Events): Netty with native epoll where
+ * available (NIO otherwise), one boss thread and {@code eventLoopThreads} workers. {@link
+ * #broadcast(PathKey, long, byte[], long, long)} is the data-plane entry point: one message,
+ * encoded once per encoding, to every local connection of a path, and kept in the path's
+ * in-memory tail for the connections that resume.
  */
 public final class GatewayServer {
   private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
   /** Netty's own write buffer per connection: above it a connection counts as not writable. */
   private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+  /** {@code regcast.history.memory-tail}'s default. */
+  public static final int DEFAULT_MEMORY_TAIL = 1000;
+  private static final StreamHistory NO_HISTORY = (path, lastEventId, target) -> target.unavailable("no history");
 
   private final GatewaySettings settings;
   private final LocalConnections connections;
@@ -47,23 +51,32 @@ public final class GatewayServer {
   private final Channel serverChannel;
 
   private GatewayServer(
-      GatewaySettings settings, Metrics metrics, EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel) {
+      GatewaySettings settings, LocalConnections connections, EventLoopGroup boss, EventLoopGroup workers,
+      Channel serverChannel) {
     this.settings = settings;
-    this.connections = new LocalConnections(metrics);
+    this.connections = connections;
     this.boss = boss;
     this.workers = workers;
     this.serverChannel = serverChannel;
   }
 
-  /** Binds the listener; blocks until bound (start-up only). */
+  /**
+   * Binds a listener whose connections may not resume beyond its in-memory tails (no history) and
+   * need no key check; blocks until bound.
+   */
   public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken, Metrics metrics)
       throws InterruptedException {
-    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, metrics);
+    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, NO_HISTORY, DEFAULT_MEMORY_TAIL, metrics);
   }
 
+  /**
+   * Binds the listener; blocks until bound (start-up only). {@code history} answers the resumes
+   * the in-memory tails cannot; {@code memoryTail} is how many messages each path's tail keeps at
+   * most (fewer when its gateway keeps fewer).
+   */
   public static GatewayServer start(
       GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
-      Metrics metrics)
+      StreamHistory history, int memoryTail, Metrics metrics)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -72,7 +85,8 @@ public final class GatewayServer {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"), io);
     EventLoopGroup workers =
         new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("gateway-io"), io);
-    GatewayServer[] self = new GatewayServer[1];
+    LocalConnections connections = new LocalConnections(metrics, directory, memoryTail);
+    ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer);
     try {
       Channel channel =
           new ServerBootstrap()
@@ -89,18 +103,15 @@ public final class GatewayServer {
                       ch.pipeline()
                           .addLast("http", new HttpServerCodec(4096, 8192, 8192))
                           .addLast("aggregator", new HttpObjectAggregator(8192))
-                          .addLast(
-                              "handshake",
-                              new HandshakeHandler(settings, directory, self[0].connections, metrics, nodeToken, authorizer));
+                          .addLast("handshake", new HandshakeHandler(context));
                     }
                   })
               .bind(settings.host(), settings.port())
               .sync()
               .channel();
-      self[0] = new GatewayServer(settings, metrics, boss, workers, channel);
       log.info("Gateway listening on ws://{}:{} ({})", settings.host(),
           ((InetSocketAddress) channel.localAddress()).getPort(), epoll ? "epoll" : "nio");
-      return self[0];
+      return new GatewayServer(settings, connections, boss, workers, channel);
     } catch (Exception e) {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -115,21 +126,29 @@ public final class GatewayServer {
   }
 
   /**
-   * Sends {@code payload} as one text or binary message to every local connection of {@code key};
-   * {@code ingestedAtMillis} (epoch; 0 = none) is when the ingest request of its oldest event was
-   * taken, for the ingest-to-socket latency.
+   * Sends {@code payload} as one text or binary message outside the path's stream (no position)
+   * to the plain WebSockets of {@code key}: regcast.v1 and event-stream connections only get
+   * positioned messages. {@code ingestedAtMillis} (epoch; 0 = none) is when the ingest request of
+   * its oldest event was taken, for the ingest-to-socket latency.
    */
   public void broadcast(PathKey key, boolean text, byte[] payload, long ingestedAtMillis) {
     connections.broadcast(key, Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload), ingestedAtMillis);
   }
 
   /**
-   * Sends message {@code position} of a path's stream to every local connection of {@code key}.
-   * The node calls it in position order, without holes (a missing position is fetched from the
-   * path's log first).
+   * Sends message {@code position} of a path's stream (a text message: the reference message) to
+   * every local connection of {@code key} and keeps it in the path's tail. The node calls it in
+   * position order, without holes (a missing position is fetched from the path's log first); a
+   * jump (after an unrecoverable loss) starts the tail over. {@code appendedAtMillis} (epoch) is
+   * when the log stored it, which the tail's age limit goes by.
    */
   public void broadcast(PathKey key, long position, byte[] payload, long appendedAtMillis, long ingestedAtMillis) {
-    broadcast(key, true, payload, ingestedAtMillis);
+    connections.broadcast(key, position, payload, appendedAtMillis, ingestedAtMillis);
+  }
+
+  /** How many messages this node keeps in memory for {@code key} (0 when it has no connection here). */
+  public int tailSize(PathKey key) {
+    return connections.tailSize(key);
   }
 
   /** The connections of one gateway on this node. */
@@ -147,12 +166,11 @@ public final class GatewayServer {
     if (handler == null) {
       return false;
     }
-    ByteBuf frame = Frames.encode(PooledByteBufAllocator.DEFAULT, text, payload);
-    handler.send(frame);
+    handler.send(text, payload);
     return true;
   }
 
-  /** Closes one connection with {@code code}; false when it is not on this node. */
+  /** Closes one connection with {@code code} (an event stream just ends); false when it is not on this node. */
   public boolean disconnect(String connectionId, int code, String reason) {
     ConnectionHandler handler = connections.get(connectionId);
     if (handler == null) {
@@ -168,7 +186,7 @@ public final class GatewayServer {
   }
 
   /**
-   * Stops accepting, closes every connection with 1001 and waits (up to the close grace) for the
+   * Stops accepting, closes every connection with 1001 (ends every event stream) and waits (up to the close grace) for the
    * clients to answer, then stops Netty's threads.
    */
   public void stop() {

@@ -1,19 +1,20 @@
 package io.regcast.gateway;
 
-import io.regcast.metrics.Metrics;
-
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -22,43 +23,34 @@ import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.regcast.iam.ApiKeySecrets;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * The first request on a connection: an upgrade to a declared gateway path becomes a WebSocket
- * (101 with {@code X-Yc-Apigateway-Websocket-Connection-Id}); anything else gets a plain HTTP
- * answer (404 unknown gateway or path, 426 not an upgrade, 405 not a GET) and the connection ends.
+ * The first request on a connection. An upgrade to a declared gateway path becomes a WebSocket
+ * (101 with {@code X-Yc-Apigateway-Websocket-Connection-Id}; {@code regcast.v1} when the client
+ * offers it); a GET accepting {@code text/event-stream} becomes a Server-Sent Events stream (200,
+ * same header, CORS by the gateway's allowed origins); an OPTIONS is the browser's CORS preflight.
+ * Anything else gets a plain HTTP answer (404 unknown gateway or path, 426 not an upgrade, 405
+ * not a GET) and the connection ends.
  */
 final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   static final String CONNECTION_ID_HEADER = "X-Yc-Apigateway-Websocket-Connection-Id";
+  static final String SUBPROTOCOL = "regcast.v1";
+  static final String LAST_EVENT_ID = "Last-Event-ID";
+  /** How long a browser's {@code EventSource} waits before it reconnects. */
+  static final long RETRY_MILLIS = 2000;
 
-  private final GatewaySettings settings;
-  private final GatewayDirectory directory;
-  private final LocalConnections connections;
-  private final Metrics metrics;
-  private final String nodeToken;
-  private final ConnectAuthorizer authorizer;
+  private final ServerContext context;
   private final WebSocketDecoderConfig decoderConfig;
 
-  HandshakeHandler(
-      GatewaySettings settings,
-      GatewayDirectory directory,
-      LocalConnections connections,
-      Metrics metrics,
-      String nodeToken,
-      ConnectAuthorizer authorizer) {
-    this.authorizer = authorizer;
-    this.settings = settings;
-    this.directory = directory;
-    this.connections = connections;
-    this.metrics = metrics;
-    this.nodeToken = nodeToken;
+  HandshakeHandler(ServerContext context) {
+    this.context = context;
     this.decoderConfig =
         WebSocketDecoderConfig.newBuilder()
-            .maxFramePayloadLength(settings.maxFrameSize())
+            .maxFramePayloadLength(context.settings().maxFrameSize())
             .expectMaskedFrames(true)
             .allowMaskMismatch(false)
             .allowExtensions(false)
@@ -70,59 +62,61 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (!request.decoderResult().isSuccess()) {
-      answer(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+      answer(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request", HttpHeaders.EMPTY_HEADERS);
       return;
     }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
     String path = uri.path();
-    Optional<PathKey> target = directory.resolve(request.headers().get(HttpHeaderNames.HOST), path);
+    Optional<PathKey> target = context.directory().resolve(request.headers().get(HttpHeaderNames.HOST), path);
     if (target.isEmpty()) {
-      answer(ctx, HttpResponseStatus.NOT_FOUND, "no gateway WebSocket path at " + path);
+      answer(ctx, HttpResponseStatus.NOT_FOUND, "no gateway WebSocket path at " + path, HttpHeaders.EMPTY_HEADERS);
+      return;
+    }
+    PathKey key = target.get();
+    boolean upgrade = request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+    if (!upgrade && request.method().equals(HttpMethod.OPTIONS)) {
+      preflight(ctx, key, request);
       return;
     }
     if (!request.method().equals(HttpMethod.GET)) {
-      answer(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "open a WebSocket with GET");
+      answer(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "open a WebSocket with GET", HttpHeaders.EMPTY_HEADERS);
       return;
     }
-    if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-      FullHttpResponse response = response(HttpResponseStatus.UPGRADE_REQUIRED, "this path only serves WebSocket connections");
+    String lastEventId = lastEventId(request, uri);
+    if (!upgrade) {
+      if (request.headers().get(HttpHeaderNames.ACCEPT, "").contains("text/event-stream")) {
+        openEventStream(ctx, request, uri, key, lastEventId);
+        return;
+      }
+      FullHttpResponse response = response(HttpResponseStatus.UPGRADE_REQUIRED,
+          "this path only serves WebSocket connections (or Server-Sent Events with Accept: text/event-stream)",
+          HttpHeaders.EMPTY_HEADERS);
       response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    if (directory.requiresKey(target.get().gatewayId())) {
-      switch (authorizer.check(target.get().gatewayId(), secret(request, uri))) {
-        case UNAUTHENTICATED -> {
-          FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED,
-              "this gateway needs an API key: Authorization: Bearer <key>, or ?apiKey=<key>");
-          response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-          ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-          return;
-        }
-        case FORBIDDEN -> {
-          answer(ctx, HttpResponseStatus.FORBIDDEN, "this key's owner may not view gateway " + target.get().gatewayId());
-          return;
-        }
-        case ALLOWED -> { }
-      }
+    if (!authorized(ctx, request, uri, key, HttpHeaders.EMPTY_HEADERS)) {
+      return;
+    }
+    boolean v1 = offers(request, SUBPROTOCOL);
+    if (lastEventId != null && !v1) {
+      answer(ctx, HttpResponseStatus.BAD_REQUEST,
+          "lastEventId / Last-Event-ID (resume) needs the " + SUBPROTOCOL + " subprotocol (Sec-WebSocket-Protocol: "
+              + SUBPROTOCOL + "), or Server-Sent Events (Accept: text/event-stream)",
+          HttpHeaders.EMPTY_HEADERS);
+      return;
     }
     WebSocketServerHandshaker handshaker =
-        new WebSocketServerHandshakerFactory(path, null, decoderConfig).newHandshaker(request);
+        new WebSocketServerHandshakerFactory(path, v1 ? SUBPROTOCOL : null, decoderConfig).newHandshaker(request);
     if (handshaker == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel())
           .addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    Connection connection =
-        new Connection(
-            ConnectionIds.next(nodeToken),
-            target.get().gatewayId(),
-            target.get().path(),
-            sourceIp(ctx),
-            request.headers().get(HttpHeaderNames.USER_AGENT, ""),
-            ctx.channel());
-    ConnectionHandler handler = new ConnectionHandler(connection, settings, connections, metrics);
+    Connection connection = newConnection(ctx, key, request);
+    WebSocketHandler handler =
+        new WebSocketHandler(connection, v1 ? Encoding.V1 : Encoding.PLAIN, lastEventId, context);
     // Installed before the 101 goes out: frames that follow it at once must find their handler.
     ctx.pipeline().replace(this, "ws-connection", handler);
     handler.registered();
@@ -140,14 +134,141 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
             });
   }
 
-  /** The key from the {@code Authorization} header, or from {@code ?apiKey=…} (browsers cannot set headers). */
-  private static String secret(FullHttpRequest request, QueryStringDecoder uri) {
-    var fromHeader = ApiKeySecrets.fromAuthorization(request.headers().get(HttpHeaderNames.AUTHORIZATION));
-    if (fromHeader.isPresent()) {
-      return fromHeader.get();
+  /**
+   * {@code 200 text/event-stream}, chunked, then the HTTP codec leaves: from there on every write
+   * is a whole pre-encoded chunk (one buffer shared by every event stream of the path).
+   */
+  private void openEventStream(
+      ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, PathKey key, String lastEventId) {
+    String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+    HttpHeaders cors = cors(key, origin);
+    if (cors == null) {
+      answer(ctx, HttpResponseStatus.FORBIDDEN,
+          "origin " + origin + " may not read gateway " + key.gatewayId() + " (not in its allowedOrigins)",
+          HttpHeaders.EMPTY_HEADERS);
+      return;
     }
-    var fromQuery = uri.parameters().get("apiKey");
+    if (!authorized(ctx, request, uri, key, cors)) {
+      return;
+    }
+    Connection connection = newConnection(ctx, key, request);
+    EventStreamHandler handler = new EventStreamHandler(connection, lastEventId, context);
+    Channel channel = ctx.channel();
+    ctx.pipeline().replace(this, "sse-connection", handler);
+    handler.registered();
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    head.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+        .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+        .set(CONNECTION_ID_HEADER, connection.id)
+        .add(cors);
+    channel.write(head, channel.voidPromise());
+    channel.pipeline().remove("aggregator");
+    channel.pipeline().remove("http");
+    channel.writeAndFlush(EventChunks.retry(channel.alloc(), RETRY_MILLIS), channel.voidPromise());
+    handler.opened();
+  }
+
+  /** A browser asks whether its page may read the event stream. */
+  private void preflight(ChannelHandlerContext ctx, PathKey key, FullHttpRequest request) {
+    String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+    HttpHeaders cors = cors(key, origin);
+    if (cors == null) {
+      answer(ctx, HttpResponseStatus.FORBIDDEN,
+          "origin " + origin + " may not read gateway " + key.gatewayId() + " (not in its allowedOrigins)",
+          HttpHeaders.EMPTY_HEADERS);
+      return;
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+    response.headers()
+        .add(cors)
+        .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, LAST_EVENT_ID + ", Authorization")
+        .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET")
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * The CORS headers an answer to {@code origin} carries, or null when the gateway's allowed
+   * origins exclude it. A request without Origin is not from a browser's page: CORS does not apply.
+   */
+  private HttpHeaders cors(PathKey key, String origin) {
+    List<String> allowed = context.directory().allowedOrigins(key.gatewayId());
+    HttpHeaders headers = new DefaultHttpHeaders();
+    if (allowed.contains("*")) {
+      headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    } else if (origin != null && !allowed.contains(origin)) {
+      return null;
+    } else {
+      if (origin != null) {
+        headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+      }
+      headers.set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+    }
+    return headers.set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, CONNECTION_ID_HEADER);
+  }
+
+  /** The gateway's API key check; false when it answered 401 or 403 (with {@code extra} headers). */
+  private boolean authorized(
+      ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, PathKey key, HttpHeaders extra) {
+    if (!context.directory().requiresKey(key.gatewayId())) {
+      return true;
+    }
+    List<String> queryKey = uri.parameters().get("apiKey");
+    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    switch (context.authorizer().check(
+        key.gatewayId(), authorization, queryKey == null || queryKey.isEmpty() ? null : queryKey.get(0))) {
+      case UNAUTHENTICATED -> {
+        FullHttpResponse response = response(HttpResponseStatus.UNAUTHORIZED,
+            "this gateway needs an API key: Authorization: Bearer <key>, or ?apiKey=<key>", extra);
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        return false;
+      }
+      case FORBIDDEN -> {
+        answer(ctx, HttpResponseStatus.FORBIDDEN, "this key's owner may not view gateway " + key.gatewayId(), extra);
+        return false;
+      }
+      default -> {
+        return true;
+      }
+    }
+  }
+
+  private Connection newConnection(ChannelHandlerContext ctx, PathKey key, FullHttpRequest request) {
+    return new Connection(
+        ConnectionIds.next(context.nodeToken()),
+        key.gatewayId(),
+        key.path(),
+        sourceIp(ctx),
+        request.headers().get(HttpHeaderNames.USER_AGENT, ""),
+        ctx.channel());
+  }
+
+  /**
+   * The id a client resumes after: the {@code Last-Event-ID} header first (a browser's {@code
+   * EventSource} sends its newest on reconnect, while its URL keeps the first one), else {@code
+   * ?lastEventId=}; null when it does not resume.
+   */
+  private static String lastEventId(FullHttpRequest request, QueryStringDecoder uri) {
+    String header = request.headers().get(LAST_EVENT_ID);
+    if (header != null) {
+      return header;
+    }
+    List<String> fromQuery = uri.parameters().get("lastEventId");
     return fromQuery == null || fromQuery.isEmpty() ? null : fromQuery.get(0);
+  }
+
+  private static boolean offers(FullHttpRequest request, String subprotocol) {
+    for (String offered : request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL)) {
+      for (String one : offered.split(",")) {
+        if (one.trim().equals(subprotocol)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static String sourceIp(ChannelHandlerContext ctx) {
@@ -156,14 +277,15 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
         : "";
   }
 
-  private static void answer(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
-    ctx.writeAndFlush(response(status, text)).addListener(ChannelFutureListener.CLOSE);
+  private static void answer(ChannelHandlerContext ctx, HttpResponseStatus status, String text, HttpHeaders extra) {
+    ctx.writeAndFlush(response(status, text, extra)).addListener(ChannelFutureListener.CLOSE);
   }
 
-  private static FullHttpResponse response(HttpResponseStatus status, String text) {
+  private static FullHttpResponse response(HttpResponseStatus status, String text, HttpHeaders extra) {
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
+    response.headers().add(extra);
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
     HttpUtil.setContentLength(response, response.content().readableBytes());
     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

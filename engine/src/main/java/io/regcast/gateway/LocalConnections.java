@@ -1,32 +1,46 @@
 package io.regcast.gateway;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.regcast.metrics.Metrics;
+import io.regcast.model.HistorySettings;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The node's open connections: by id (for the connections API) and by path, split per event loop
- * (for fan-out). A path's connections on one event loop form a {@link LoopShard}, touched only on
- * that loop; a broadcast hands the one encoded frame to each shard, which merges the frames queued
- * during one loop turn and gives every connection one write and one flush.
+ * (for fan-out, see {@link LoopShard}), with each path's in-memory {@link PathTail}. A path's
+ * state lives while it has connections: its last connection takes the tail along.
  */
 final class LocalConnections {
-  private final Map<String, ConnectionHandler> byId = new ConcurrentHashMap<>();
-  private final Map<PathKey, Map<EventLoop, LoopShard>> byPath = new ConcurrentHashMap<>();
-  private final Metrics metrics;
+  /**
+   * One path's shards and tail. Its lock orders a resuming connection's join (and its look at the
+   * tail) against the broadcasts: every message is either in the tail the connection saw or
+   * offered to its shard after it joined, which is what makes the replay seamless.
+   */
+  private static final class PathStream {
+    final Map<EventLoop, LoopShard> shards = new HashMap<>();
+    final PathTail tail = new PathTail();
+    /** Its last connection left: it is out of the map, and a late broadcast must not touch it. */
+    boolean closed;
+  }
 
-  LocalConnections(Metrics metrics) {
+  private final Map<String, ConnectionHandler> byId = new ConcurrentHashMap<>();
+  private final Map<PathKey, PathStream> byPath = new ConcurrentHashMap<>();
+  private final Metrics metrics;
+  private final GatewayDirectory directory;
+  private final int memoryTail;
+
+  /** {@code memoryTail}: at most this many messages kept per path (fewer when the gateway keeps fewer). */
+  LocalConnections(Metrics metrics, GatewayDirectory directory, int memoryTail) {
     this.metrics = metrics;
+    this.directory = directory;
+    this.memoryTail = memoryTail;
     metrics.openConnections(this::forEachPath);
   }
 
@@ -40,42 +54,59 @@ final class LocalConnections {
   }
 
   /**
-   * On the connection's event loop, as its 101 is written: from now on the connections API finds
-   * it (a client that has read its id can at once look itself up).
+   * On the connection's event loop, before its response head is written: from now on the
+   * connections API finds it (a client that has read its id can at once look itself up).
    */
   void register(ConnectionHandler handler) {
     byId.put(handler.connection.id, handler);
   }
 
-  /** On the connection's event loop, with {@link #register}: it receives its path's messages. */
-  void join(ConnectionHandler handler) {
+  /**
+   * On the connection's event loop, with {@link #register}: it receives its path's messages from
+   * now on. For a connection resuming after {@code position} (-1: it is not, or its id names no
+   * position) returns what it missed from the tail (retained, in order), or null when the tail
+   * cannot prove it has all of it.
+   */
+  List<ByteBuf> join(ConnectionHandler handler, long position) {
     Connection c = handler.connection;
-    EventLoop loop = c.channel.eventLoop();
-    // compute: atomic per path against a concurrent removal of the path's last shard
-    byPath.compute(
-        new PathKey(c.gatewayId, c.path),
-        (key, shards) -> {
-          Map<EventLoop, LoopShard> present = shards == null ? new ConcurrentHashMap<>() : shards;
-          present.computeIfAbsent(loop, LoopShard::new).add(handler);
-          return present;
-        });
+    PathKey key = new PathKey(c.gatewayId, c.path);
+    while (true) {
+      PathStream stream = byPath.computeIfAbsent(key, k -> new PathStream());
+      synchronized (stream) {
+        if (stream.closed) {
+          continue;
+        }
+        stream.shards.computeIfAbsent(c.channel.eventLoop(), loop -> new LoopShard(loop, metrics)).add(handler);
+        if (position < 0) {
+          return null;
+        }
+        HistorySettings history = directory.history(c.gatewayId);
+        return stream.tail.after(position, handler.encoding, tailLimit(history), history.maxAge().toMillis());
+      }
+    }
   }
 
   /** On the connection's event loop; idempotent. */
   void remove(ConnectionHandler handler) {
     Connection c = handler.connection;
     byId.remove(c.id, handler);
-    EventLoop loop = c.channel.eventLoop();
-    // A path's last connection takes its entries along (deleted gateways leave nothing behind).
-    byPath.computeIfPresent(
-        new PathKey(c.gatewayId, c.path),
-        (key, shards) -> {
-          LoopShard shard = shards.get(loop);
-          if (shard != null && shard.remove(handler)) {
-            shards.remove(loop);
-          }
-          return shards.isEmpty() ? null : shards;
-        });
+    PathKey key = new PathKey(c.gatewayId, c.path);
+    PathStream stream = byPath.get(key);
+    if (stream == null) {
+      return;
+    }
+    synchronized (stream) {
+      LoopShard shard = stream.shards.get(c.channel.eventLoop());
+      if (shard != null && shard.remove(handler)) {
+        stream.shards.remove(c.channel.eventLoop());
+      }
+      if (stream.shards.isEmpty() && !stream.closed) {
+        // Deleted gateways and deserted paths leave nothing behind.
+        stream.closed = true;
+        stream.tail.clear();
+        byPath.remove(key, stream);
+      }
+    }
   }
 
   ConnectionHandler get(String id) {
@@ -96,140 +127,71 @@ final class LocalConnections {
     return out;
   }
 
-  /**
-   * Sends one encoded frame to every local connection of {@code key}; takes ownership of {@code
-   * frame}. {@code ingestedAtMillis} (epoch; 0 = none) is when the ingest request of the message's
-   * oldest event was taken. Returns at once: the writes happen on the event loops.
-   */
-  void broadcast(PathKey key, ByteBuf frame, long ingestedAtMillis) {
-    metrics.gatewayBroadcast();
-    Map<EventLoop, LoopShard> shards = byPath.get(key);
-    try {
-      if (shards != null) {
-        for (LoopShard shard : shards.values()) {
-          shard.offer(new Pending(frame.retainedDuplicate(), ingestedAtMillis));
-        }
-      }
-    } finally {
-      frame.release();
+  /** The messages the tail of {@code key} holds (0 when the path has no connection here). */
+  int tailSize(PathKey key) {
+    PathStream stream = byPath.get(key);
+    if (stream == null) {
+      return 0;
+    }
+    synchronized (stream) {
+      return stream.tail.size();
     }
   }
 
-  /** A frame waiting for an event loop, with the ingest time of its message's oldest event (0 = none). */
-  private record Pending(ByteBuf frame, long ingestedAtMillis) {}
+  /**
+   * Sends one encoded frame, outside the path's stream (no position), to the plain WebSockets of
+   * {@code key}; takes ownership of {@code frame}. Returns at once: the writes happen on the
+   * event loops.
+   */
+  void broadcast(PathKey key, ByteBuf frame, long ingestedAtMillis) {
+    deliver(key, new LoopShard.Message(frame, null, null, -1, ingestedAtMillis), 0, null);
+  }
 
-  /** The connections of one path on one event loop, and the frames waiting for that loop. */
-  private final class LoopShard implements Runnable {
-    private final EventLoop loop;
-    /**
-     * Copied on change (rare) so that a delivery can iterate without allocating, and a member that
-     * leaves during a delivery (a slow consumer cut) does not disturb the iteration.
-     */
-    private ConnectionHandler[] members = new ConnectionHandler[0];
-    private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean scheduled = new AtomicBoolean();
-    /** The ingest times of the frames of the current turn (loop only; reused, grows as needed). */
-    private long[] ingestTimes = new long[16];
-    private int frameCount;
-
-    LoopShard(EventLoop loop) {
-      this.loop = loop;
+  /**
+   * Sends message {@code position} of the stream of {@code key} to its connections, each in its
+   * encoding (encoded here, once), and keeps it in the path's tail.
+   */
+  void broadcast(PathKey key, long position, byte[] payload, long appendedAtMillis, long ingestedAtMillis) {
+    if (!byPath.containsKey(key)) {
+      metrics.gatewayBroadcast();
+      return;
     }
+    var allocator = PooledByteBufAllocator.DEFAULT;
+    deliver(key, new LoopShard.Message(
+            Encoding.PLAIN.message(allocator, position, payload),
+            Encoding.V1.message(allocator, position, payload),
+            Encoding.SSE.message(allocator, position, payload),
+            position,
+            ingestedAtMillis),
+        appendedAtMillis, directory.history(key.gatewayId()));
+  }
 
-    void add(ConnectionHandler handler) {
-      ConnectionHandler[] grown = Arrays.copyOf(members, members.length + 1);
-      grown[members.length] = handler;
-      members = grown;
-    }
-
-    /** Removes a member; true when none is left. */
-    boolean remove(ConnectionHandler handler) {
-      int at = Arrays.asList(members).indexOf(handler);
-      if (at >= 0) {
-        ConnectionHandler[] shrunk = new ConnectionHandler[members.length - 1];
-        System.arraycopy(members, 0, shrunk, 0, at);
-        System.arraycopy(members, at + 1, shrunk, at, members.length - at - 1);
-        members = shrunk;
-      }
-      return members.length == 0;
-    }
-
-    void offer(Pending frame) {
-      pending.add(frame);
-      if (scheduled.compareAndSet(false, true)) {
-        loop.execute(this);
-      }
-    }
-
-    /**
-     * On the loop: one merged buffer for what was queued, one write + flush per connection; the
-     * counts of the whole turn go to the metrics at once.
-     */
-    @Override
-    public void run() {
-      scheduled.set(false);
-      ByteBuf merged = drain();
-      if (merged == null) {
+  /** Offers {@code message} (owned) to every shard of the path and, when {@code history} is set, to its tail. */
+  private void deliver(PathKey key, LoopShard.Message message, long appendedAtMillis, HistorySettings history) {
+    metrics.gatewayBroadcast();
+    PathStream stream = byPath.get(key);
+    try {
+      if (stream == null) {
         return;
       }
-      ConnectionHandler[] recipients = members;
-      long writes = 0;
-      try {
-        for (ConnectionHandler member : recipients) {
-          if (member.deliver(merged.retainedDuplicate(), frameCount)) {
-            writes++;
-          }
+      synchronized (stream) {
+        if (stream.closed) {
+          return;
         }
-        for (ConnectionHandler member : recipients) {
-          member.flush();
+        if (history != null) {
+          stream.tail.append(message.position(), appendedAtMillis, message.v1(), message.sse(),
+              tailLimit(history), history.maxAge().toMillis());
         }
-      } finally {
-        merged.release();
-      }
-      metrics.messagesWritten(writes * frameCount, writes);
-      if (recipients.length > 0) {
-        long now = System.currentTimeMillis();
-        for (int i = 0; i < frameCount; i++) {
-          if (ingestTimes[i] > 0) {
-            metrics.ingestToSocket(ingestTimes[i], now);
-          }
+        for (LoopShard shard : stream.shards.values()) {
+          shard.offer(message.retainedDuplicate());
         }
       }
+    } finally {
+      message.release();
     }
+  }
 
-    /** Everything queued, merged into one buffer (null when nothing is); sets the turn's frame count and ingest times. */
-    private ByteBuf drain() {
-      Pending first = pending.poll();
-      if (first == null) {
-        return null;
-      }
-      frameCount = 0;
-      note(first);
-      Pending next = pending.poll();
-      if (next == null) {
-        return first.frame();
-      }
-      List<ByteBuf> frames = new ArrayList<>();
-      frames.add(first.frame());
-      int total = first.frame().readableBytes();
-      for (; next != null; next = pending.poll()) {
-        note(next);
-        frames.add(next.frame());
-        total += next.frame().readableBytes();
-      }
-      ByteBuf merged = first.frame().alloc().directBuffer(total);
-      for (ByteBuf frame : frames) {
-        merged.writeBytes(frame);
-        frame.release();
-      }
-      return merged;
-    }
-
-    private void note(Pending frame) {
-      if (frameCount == ingestTimes.length) {
-        ingestTimes = Arrays.copyOf(ingestTimes, frameCount * 2);
-      }
-      ingestTimes[frameCount++] = frame.ingestedAtMillis();
-    }
+  private int tailLimit(HistorySettings history) {
+    return Math.min(memoryTail, history.maxMessages());
   }
 }

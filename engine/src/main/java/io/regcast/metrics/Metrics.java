@@ -29,7 +29,8 @@ public final class Metrics {
   /** The entity whose journal write is timed. */
   public enum Journal {
     REGISTRY,
-    TRIGGER
+    TRIGGER,
+    PATH_LOG
   }
 
   /** What the open-connections gauge asks at each scrape: how many connections each gateway path has. */
@@ -86,6 +87,7 @@ public final class Metrics {
           + " once per message and event loop");
   private final DistributionDataPoint registryJournalWrite;
   private final DistributionDataPoint triggerJournalWrite;
+  private final DistributionDataPoint pathLogJournalWrite;
   private final Counter gatewayBroadcasts = counter("regcast_gateway_broadcasts",
       "Messages this node's gateway received for one of its paths (once per message and node)");
   private final Counter messagesWritten = counter("regcast_gateway_messages_written",
@@ -117,6 +119,7 @@ public final class Metrics {
         .register(registry);
     registryJournalWrite = journal.labelValues("registry");
     triggerJournalWrite = journal.labelValues("trigger");
+    pathLogJournalWrite = journal.labelValues("path_log");
     if (settings.jvm()) {
       JvmMetrics.builder().register(registry);
     }
@@ -182,7 +185,11 @@ public final class Metrics {
 
   /** A journal write started at {@code startedNanos} ({@link System#nanoTime()}) is confirmed. */
   public void journalWritten(Journal entity, long startedNanos) {
-    (entity == Journal.REGISTRY ? registryJournalWrite : triggerJournalWrite).observe(secondsSince(startedNanos));
+    (switch (entity) {
+      case REGISTRY -> registryJournalWrite;
+      case TRIGGER -> triggerJournalWrite;
+      case PATH_LOG -> pathLogJournalWrite;
+    }).observe(secondsSince(startedNanos));
   }
 
   // ---- ingest ----

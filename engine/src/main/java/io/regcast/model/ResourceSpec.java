@@ -129,9 +129,26 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
   }
 
+  /**
+   * A gateway. {@code history} null: the node's defaults apply, as they are when it runs (a
+   * request's partial settings are completed before they get here). {@code allowedOrigins} null:
+   * any origin.
+   */
   record GatewaySpec(
-      String folderId, String name, String description, List<String> websocketPaths, boolean requireApiKey)
+      String folderId,
+      String name,
+      String description,
+      List<String> websocketPaths,
+      boolean requireApiKey,
+      HistorySettings history,
+      List<String> allowedOrigins)
       implements ResourceSpec {
+
+    /** Default history, any origin. */
+    public GatewaySpec(
+        String folderId, String name, String description, List<String> websocketPaths, boolean requireApiKey) {
+      this(folderId, name, description, websocketPaths, requireApiKey, null, null);
+    }
 
     /** A public gateway. */
     public GatewaySpec(String folderId, String name, String description, List<String> websocketPaths) {
@@ -143,6 +160,7 @@ public sealed interface ResourceSpec extends JsonSerializable {
     public GatewaySpec {
       description = orEmpty(description);
       websocketPaths = websocketPaths == null ? List.of() : List.copyOf(websocketPaths);
+      allowedOrigins = allowedOrigins == null ? Gateway.ANY_ORIGIN : GatewayOrigins.normalize(allowedOrigins);
       Violations v = checkBasics(ResourceKind.GATEWAY, folderId, name, description);
       if (v.check(!websocketPaths.isEmpty(), "websocketPaths", "must list at least one path")
           && v.check(
@@ -155,6 +173,10 @@ public sealed interface ResourceSpec extends JsonSerializable {
             "websocketPaths",
             "must not list a path twice");
       }
+      if (history != null) {
+        HistorySettings.check(v.under("historySettings"), (long) history.maxMessages(), history.maxAge());
+      }
+      GatewayOrigins.check(v, "allowedOrigins", allowedOrigins);
       v.throwIfAny();
     }
 
@@ -167,7 +189,8 @@ public sealed interface ResourceSpec extends JsonSerializable {
     }
 
     public Resource toResource(String id, Instant createdAt) {
-      return new Gateway(id, folderId, name, description, websocketPaths, createdAt, requireApiKey);
+      return new Gateway(
+          id, folderId, name, description, websocketPaths, createdAt, requireApiKey, history, allowedOrigins);
     }
   }
 

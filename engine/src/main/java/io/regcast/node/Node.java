@@ -6,18 +6,19 @@ import io.regcast.api.AdminApi;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.broadcast.PathHub;
 import io.regcast.broadcast.PathLog;
-import io.regcast.gateway.ConnectAuthorizer;
 import io.regcast.gateway.ConnectionManager;
 import io.regcast.gateway.Connections;
 import io.regcast.gateway.GatewayDirectory;
 import io.regcast.gateway.GatewayServer;
+import io.regcast.gateway.StreamHistory;
 import io.regcast.iam.AccessMirror;
+import io.regcast.iam.GatewayAccess;
 import io.regcast.metrics.Metrics;
 import io.regcast.catalog.CatalogEntity;
+import io.regcast.catalog.CatalogFeed;
 import io.regcast.catalog.PageRequest;
 import io.regcast.model.ResourceKind;
-import io.regcast.model.Role;
-import io.regcast.model.Subject;
+import io.regcast.model.Trigger;
 import io.regcast.ingest.DistributionApiReader;
 import io.regcast.registry.RegistryEntity;
 import io.regcast.trigger.TriggerEntity;
@@ -25,7 +26,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -33,6 +36,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SelfUp;
@@ -51,8 +55,8 @@ public final class Node implements AutoCloseable {
   public static final String SYSTEM_NAME = "regcast";
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-  /** How often each node re-reads the gateways, in case it missed an announcement. */
-  private static final Duration HUB_RESYNC = Duration.ofSeconds(30);
+  /** How often each node re-reads the gateways and the access data, in case it missed an announcement. */
+  private static final Duration CATALOG_RESYNC = Duration.ofSeconds(30);
 
   private final ActorSystem<Void> system;
   private final Settings settings;
@@ -118,25 +122,27 @@ public final class Node implements AutoCloseable {
       // Regions first (entities start on demand); triggers last: they are remembered, so they
       // start at once and reach for their registries.
       Metrics metrics = new Metrics(settings.metrics());
-      CatalogEntity.init(system, settings.catalog());
+      CatalogEntity.init(system, settings.catalog(), triggerSync(system, settings.catalog().syncTimeout()));
       RegistryEntity.init(system, settings.registry(), TriggerEntity.deliveries(system),
           new DistributionApiReader(settings.reconcile().requestTimeout(), settings.reconcile().maxParallelRequests()),
           metrics);
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain(), settings.history().defaults());
       AccessMirror access = new AccessMirror();
+      GatewayAccess gatewayAccess = new GatewayAccess(access);
+      // The hub answers resumes but needs the gateway to exist first; a resume in between (the
+      // listener is up, the node not yet ready) is refused and the client retries.
+      AtomicReference<ActorRef<PathHub.Command>> hubRef = new AtomicReference<>();
+      StreamHistory resumes = (path, lastEventId, target) -> {
+        ActorRef<PathHub.Command> current = hubRef.get();
+        if (current == null) {
+          target.unavailable("the node is starting");
+        } else {
+          PathHub.history(current).resume(path, lastEventId, target);
+        }
+      };
       GatewayServer gateway =
-          GatewayServer.start(
-              settings.gateway(), directory, Connections.localToken(system),
-              (gatewayId, secret) -> {
-                var caller = secret == null ? java.util.Optional.<Subject>empty() : access.view().authenticate(secret);
-                if (caller.isEmpty()) {
-                  return ConnectAuthorizer.Verdict.UNAUTHENTICATED;
-                }
-                return access.view().allows(caller.get(), Role.VIEWER, gatewayId)
-                    ? ConnectAuthorizer.Verdict.ALLOWED
-                    : ConnectAuthorizer.Verdict.FORBIDDEN;
-              },
-              metrics);
+          GatewayServer.start(settings.gateway(), directory, Connections.localToken(system), gatewayAccess,
+              resumes, settings.history().memoryTail(), metrics);
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),
@@ -145,45 +151,36 @@ public final class Node implements AutoCloseable {
       system.systemActorOf(ConnectionManager.create(gateway), "connections", Props.empty());
       ActorRef<PathHub.Command> hub =
           system.systemActorOf(
-              PathHub.create(gateway, directory, CatalogEntity.ref(system), path -> PathLog.ref(system, path),
-                  settings.http().askTimeout(), HUB_RESYNC),
+              PathHub.create(gateway, directory, path -> PathLog.ref(system, path), settings.http().askTimeout()),
               "path-hub",
               Props.empty());
-      PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery()),
-          (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)));
+      hubRef.set(hub);
+      PathLog.init(system, new PathLog.Settings(settings.history().snapshotEvery(), settings.history().idleAfter()),
+          (path, entries, head, ingestedAt) -> hub.tell(new PathHub.Publish(path, entries, head, ingestedAt)), metrics);
       TriggerEntity.init(
           system, settings.trigger(),
           RegistryEntity.subscriptions(system, settings.http().askTimeout()),
           Broadcaster.toLogs(system, directory, settings.http().askTimeout()),
-          new TriggerEntity.BroadcastPermission() {
-            @Override
-            public boolean allows(String account, String gatewayId) {
-              return access.view().allows(
-                  new Subject(account, Subject.Type.SERVICE_ACCOUNT), Role.WEBSOCKET_BROADCASTER, gatewayId);
-            }
-
-            @Override
-            public boolean ready() {
-              return access.loaded();
-            }
-          },
+          gatewayAccess,
           metrics);
       awaitCatalog(system);
       Bootstrap.run(system, settings, START_TIMEOUT);
-      AskPattern.<PathHub.Command, Done>ask(hub, PathHub.Resync::new, START_TIMEOUT, system.scheduler())
-          .toCompletableFuture()
-          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      ActorRef<AccessMirror.Command> accessRefresher =
-          system.systemActorOf(
-              access.behavior(CatalogEntity.ref(system), settings.http().askTimeout(), HUB_RESYNC),
-              "access-mirror",
-              Props.empty());
-      AskPattern.<AccessMirror.Command, Done>ask(accessRefresher, AccessMirror.Refresh::new, START_TIMEOUT, system.scheduler())
-          .toCompletableFuture()
-          .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      var services =
-          new AdminApi.Services(new Connections(system, settings.http().askTimeout()), hub, access, accessRefresher, metrics);
-      ServerBinding http = AdminApi.bind(system, settings, services).toCompletableFuture()
+      ActorRef<CatalogFeed.Command> gatewayFeed = system.systemActorOf(
+          CatalogFeed.create(CatalogEntity.ref(system), CatalogFeed.GATEWAYS, PathHub.gatewayUpdates(directory, gateway, hub),
+              settings.http().askTimeout(), CATALOG_RESYNC),
+          "gateway-feed", Props.empty());
+      ActorRef<CatalogFeed.Command> accessFeed = system.systemActorOf(
+          CatalogFeed.create(CatalogEntity.ref(system), CatalogFeed.ACCESS, access::update,
+              settings.http().askTimeout(), CATALOG_RESYNC),
+          "access-feed", Props.empty());
+      for (ActorRef<CatalogFeed.Command> feed : java.util.List.of(gatewayFeed, accessFeed)) {
+        AskPattern.<CatalogFeed.Command, Done>ask(feed, CatalogFeed.Refresh::new, START_TIMEOUT, system.scheduler())
+            .toCompletableFuture()
+            .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      }
+      var services = new AdminApi.Services(
+          new Connections(system, settings.http().askTimeout()), gatewayFeed, access, accessFeed, metrics);
+      ServerBinding http = AdminApi.bind(system, settings.adminApi(), services).toCompletableFuture()
           .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       logShutdown(system);
       Node node = new Node(system, settings, http, gateway, hub, metrics);
@@ -205,6 +202,26 @@ public final class Node implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       throw e;
     }
+  }
+
+  /** The catalog hands trigger definitions to the triggers' entities. */
+  private static CatalogEntity.TriggerSync triggerSync(ActorSystem<?> system, Duration timeout) {
+    var sharding = ClusterSharding.get(system);
+    return new CatalogEntity.TriggerSync() {
+      @Override
+      public CompletionStage<Long> configure(Trigger trigger) {
+        return sharding.entityRefFor(TriggerEntity.ENTITY_KEY, trigger.id())
+            .<TriggerEntity.Applied>ask(r -> new TriggerEntity.Configure(trigger, r), timeout)
+            .thenApply(TriggerEntity.Applied::revision);
+      }
+
+      @Override
+      public CompletionStage<Long> remove(String triggerId, long revision) {
+        return sharding.entityRefFor(TriggerEntity.ENTITY_KEY, triggerId)
+            .<TriggerEntity.Applied>ask(r -> new TriggerEntity.Remove(triggerId, revision, r), timeout)
+            .thenApply(TriggerEntity.Applied::revision);
+      }
+    };
   }
 
   /** A port on {@code host} that was free a moment ago (Pekko Management cannot bind port 0). */

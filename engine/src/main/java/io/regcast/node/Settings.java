@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.regcast.api.ApiSettings;
 import io.regcast.catalog.CatalogEntity;
 import io.regcast.gateway.GatewaySettings;
 import io.regcast.metrics.Metrics;
@@ -40,9 +41,10 @@ public record Settings(
   /**
    * The paths' logs: the retention of gateways that set none, how many of a path's newest
    * messages each node keeps in memory for resuming clients, and how often a log is snapshotted
-   * (what lets it delete its older journal entries).
+   * (what lets it delete its older journal entries), and after how long without a message a log
+   * stops (its retained messages are read from the journal again when it is next needed).
    */
-  public record History(HistorySettings defaults, int memoryTail, int snapshotEvery) {}
+  public record History(HistorySettings defaults, int memoryTail, int snapshotEvery, Duration idleAfter) {}
 
   /** How {@code :reconcile} reads registries: per request, in flight at once, and in all. */
   public record Reconcile(Duration requestTimeout, int maxParallelRequests, Duration timeout) {}
@@ -77,6 +79,12 @@ public record Settings(
   }
 
   public record Api(int defaultPageSize, int maxPageSize) {}
+
+  /** What the admin API needs of these settings. */
+  public ApiSettings adminApi() {
+    return new ApiSettings(http.host(), http.port(), http.maxBodySize(), http.askTimeout(), api.defaultPageSize(),
+        api.maxPageSize(), reconcile.timeout(), history.defaults());
+  }
 
   public static Settings from(Config root) {
     Config c = root.getConfig("regcast");
@@ -145,7 +153,8 @@ public record Settings(
         new History(
             new HistorySettings(maxMessages, positive(c, "history.max-age", c.getDuration("history.max-age"))),
             (int) positive(c, "history.memory-tail", c.getInt("history.memory-tail")),
-            (int) positive(c, "history.snapshot-every", c.getInt("history.snapshot-every")));
+            (int) positive(c, "history.snapshot-every", c.getInt("history.snapshot-every")),
+            positive(c, "history.idle-after", c.getDuration("history.idle-after")));
     Reconcile reconcile =
         new Reconcile(
             positive(c, "registry.reconcile.request-timeout", c.getDuration("registry.reconcile.request-timeout")),

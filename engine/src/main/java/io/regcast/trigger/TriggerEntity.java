@@ -2,9 +2,8 @@ package io.regcast.trigger;
 
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
-import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
-import io.regcast.model.BroadcastTarget;
+import io.regcast.model.ContainerRegistryRule;
 import io.regcast.model.CrEvent;
 import io.regcast.model.JsonSerializable;
 import io.regcast.model.Trigger;
@@ -16,9 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import org.apache.pekko.Done;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -40,23 +37,22 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One trigger's runtime: its definition (from the catalog, newest revision wins), its subscription
- * to its registry, and its open batch.
+ * to its registry, and its {@link Outbox} of events not yet confirmed sent.
  *
  * <p>Events arrive with {@link Deliver}; those at or below the trigger's watermark for that
  * registry are dropped, the rest pass the filter (or are dropped while paused) and join the open
- * batch — persisted, with the time the batch opened, then acknowledged. A batch is sent when it
- * holds {@code size} events or {@code cutoff} after it opened: rendered once, published to the
- * gateway path, and recorded as sent only once this node's connections have it queued and it has
- * left for the other nodes (at least once: a crash before the record sends it again).
- * On recovery the cutoff timer is re-armed from the stored opening time. Pausing, deleting and
- * changing the target or the batching flush the open batch first (to the old target).
+ * batch — persisted, with the time the batch opened, then acknowledged. A batch is due when it
+ * holds {@code size} events or {@code cutoff} after it opened (re-armed from the stored opening
+ * time on recovery). Pausing, deleting and changing the registry, target or batching close the open
+ * batch in the same event, to go to the old target in batches of the old size. Every send — due
+ * batch or closed one — takes one path: appended to the path's log, one at a time, and recorded as
+ * sent ({@link Sent}) only once the log confirms it; a send not confirmed goes again.
  */
 public final class TriggerEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
         TriggerEntity.Command, TriggerEntity.Event, TriggerEntity.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_KEY =
-      EntityTypeKey.create(Command.class, "Trigger");
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Trigger");
 
   /** Tuning read from {@code regcast.trigger}. */
   public record Settings(int maxMessageBytes, Duration subscribeRetry, int snapshotEvery) {}
@@ -79,20 +75,12 @@ public final class TriggerEntity
 
   private static final Duration NOT_READY_RETRY = Duration.ofMillis(200);
 
-  public static void init(
-      ActorSystem<?> system,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                    ENTITY_KEY,
-                    ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
-                        broadcaster, permission, metrics, Clock.systemUTC()))
-                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  public static void init(ActorSystem<?> system, Settings settings, Delivery.ToRegistry registries,
+      Broadcaster broadcaster, BroadcastPermission permission, Metrics metrics) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), settings, registries,
+                broadcaster, permission, metrics, Clock.systemUTC()))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
   /** The port registries deliver through, for the node to wire. */
@@ -101,31 +89,11 @@ public final class TriggerEntity
         ClusterSharding.get(system).entityRefFor(ENTITY_KEY, triggerId).tell(new Deliver(registryId, held, events, ackTo));
   }
 
-  public static Behavior<Command> create(
-      String triggerId,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      Metrics metrics,
-      Clock clock) {
-    return create(triggerId, shard, settings, registries, broadcaster, BroadcastPermission.ALWAYS, metrics, clock);
-  }
-
-  public static Behavior<Command> create(
-      String triggerId,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics,
-      Clock clock) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new TriggerEntity(
-                    triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, metrics, clock)));
+  public static Behavior<Command> create(String triggerId, ActorRef<ClusterSharding.ShardCommand> shard,
+      Settings settings, Delivery.ToRegistry registries, Broadcaster broadcaster, BroadcastPermission permission,
+      Metrics metrics, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new TriggerEntity(
+        triggerId, ctx, timers, shard, settings, registries, broadcaster, permission, metrics, clock)));
   }
 
   // ---- protocol ----
@@ -136,8 +104,7 @@ public final class TriggerEntity
   public record Configure(Trigger trigger, ActorRef<Applied> replyTo) implements Command {}
 
   /** The trigger was deleted at {@code revision}. */
-  public record Remove(String triggerId, long revision, ActorRef<Applied> replyTo)
-      implements Command {}
+  public record Remove(String triggerId, long revision, ActorRef<Applied> replyTo) implements Command {}
 
   public record GetRuntime(ActorRef<Runtime> replyTo) implements Command {}
 
@@ -148,81 +115,120 @@ public final class TriggerEntity
   public record Deliver(String registryId, long held, List<Delivery.Sequenced> events, ActorRef<Delivery.Ack> ackTo)
       implements Command {}
 
+  /** The open batch has waited its cutoff: it goes whatever its size. */
   private enum CutoffReached implements Command {
     INSTANCE
   }
 
-  private enum FlushFull implements Command {
+  /** Try the next send again: the last was not confirmed, or access data was not there yet. */
+  private enum SendNext implements Command {
     INSTANCE
   }
 
-  private record BatchSent(String firstEventId, int count, Throwable failure) implements Command {}
+  /**
+   * The path's log holds this trigger's events up to {@code upTo} after the append of {@code
+   * firstOrdinal..lastOrdinal} as {@code messages} messages — none for a batch dropped for lack of
+   * access, which counts as confirmed.
+   */
+  private record Confirmed(long firstOrdinal, long lastOrdinal, long upTo, int messages) implements Command {}
 
-  private enum Resubscribe implements Command {
+  private record NotConfirmed(String reason) implements Command {}
+
+  enum Resubscribe implements Command {
     INSTANCE
   }
 
-  private record SubscriptionChanged(String registryId, boolean subscribed, Throwable failure) implements Command {}
+  record SubscriptionChanged(String registryId, boolean subscribed, String failure) implements Command {}
 
   public record Applied(String triggerId, long revision) implements JsonSerializable {}
 
-  /** What the entity holds: the trigger (null before the first configure or after removal). */
+  /**
+   * What the entity holds: the trigger (null before the first configure or after removal); {@code
+   * openBatch} counts every event not yet confirmed sent, the open batch's and the closed ones'.
+   */
   public record Runtime(
       String triggerId, Trigger trigger, long revision, boolean removed, int openBatch, Map<String, Long> watermarks)
       implements JsonSerializable {}
 
   public sealed interface Event extends JsonSerializable {}
 
-  public record Configured(Trigger trigger) implements Event {}
+  /** A new revision; {@code closesOpenBatch}: the open batch goes on as it was meant to (PRODUCT.md §9). */
+  public record Configured(Trigger trigger, boolean closesOpenBatch) implements Event {}
 
+  /** Deleted: the open batch is closed to go where it was meant to, then the entity lets go. */
   public record Removed(String triggerId, long revision) implements Event {}
 
   /** Events up to {@code upToSeq} of a registry were received; {@code matched} joined the batch. */
   public record EventsReceived(String registryId, long upToSeq, List<CrEvent> matched, Instant at)
       implements Event {}
 
-  /** The first {@code count} events of the batch were sent. */
-  public record BatchFlushed(int count, Instant at) implements Event {}
+  /** The path's log holds the trigger's events up to ordinal {@code upTo}: they leave the outbox. */
+  public record Sent(long upTo, Instant at) implements Event {}
 
   /**
-   * The trigger, its watermark per registry, and the open batch with the time it opened (null
-   * when empty).
+   * The first {@code count} pending events were sent: written before sends were confirmed by
+   * ordinal, read from older journals only.
    */
-  public record State(
-      Trigger trigger,
-      long revision,
-      boolean removed,
-      Map<String, Long> watermarks,
-      List<CrEvent> batch,
-      Instant batchOpenedAt)
+  public record BatchFlushed(int count, Instant at) implements Event {}
+
+  /** The trigger, its watermark per registry, and what it has batched and not had confirmed. */
+  public record State(Trigger trigger, long revision, boolean removed, Map<String, Long> watermarks, Outbox outbox)
       implements JsonSerializable {
-    static final State EMPTY = new State(null, 0, false, Map.of(), List.of(), null);
+    static final State EMPTY = new State(null, 0, false, Map.of(), Outbox.EMPTY);
 
     public State {
       watermarks = Map.copyOf(watermarks);
-      batch = List.copyOf(batch);
+    }
+
+    boolean unconfigured() {
+      return trigger == null && !removed;
+    }
+
+    boolean active() {
+      return trigger != null && trigger.status() == TriggerStatus.ACTIVE;
+    }
+
+    boolean paused() {
+      return trigger != null && trigger.status() == TriggerStatus.PAUSED;
     }
 
     long watermark(String registryId) {
       return watermarks.getOrDefault(registryId, 0L);
     }
 
-    State configured(Trigger t) {
-      return new State(t, t.revision(), false, watermarks, batch, batchOpenedAt);
+    /** The batch to send now, if any: without a definition only closed batches are left. */
+    Optional<Outbox.Batch> nextBatch(boolean cutoffReached) {
+      return trigger == null
+          ? outbox.nextClosed()
+          : outbox.next(rule().target(), rule().batchSettings().size(), cutoffReached);
+    }
+
+    ContainerRegistryRule rule() {
+      return trigger.definition().rule();
+    }
+
+    State configured(Configured e) {
+      return new State(e.trigger(), e.trigger().revision(), false, watermarks,
+          e.closesOpenBatch() ? closedOpenBatch() : outbox);
+    }
+
+    State afterRemoval(Removed e) {
+      return new State(null, e.revision(), true, Map.of(), closedOpenBatch());
+    }
+
+    /** An open batch exists only under a definition: it is closed with that one's target and size. */
+    private Outbox closedOpenBatch() {
+      return outbox.open().isEmpty() ? outbox : outbox.closeOpen(rule().target(), rule().batchSettings().size());
     }
 
     State received(EventsReceived e) {
       Map<String, Long> marks = new HashMap<>(watermarks);
       marks.merge(e.registryId(), e.upToSeq(), Math::max);
-      List<CrEvent> joined = new ArrayList<>(batch);
-      joined.addAll(e.matched());
-      Instant opened = batch.isEmpty() && !e.matched().isEmpty() ? e.at() : batchOpenedAt;
-      return new State(trigger, revision, removed, marks, joined, opened);
+      return new State(trigger, revision, removed, marks, outbox.received(e.matched(), e.at()));
     }
 
-    State flushed(BatchFlushed e) {
-      List<CrEvent> rest = batch.subList(Math.min(e.count(), batch.size()), batch.size());
-      return new State(trigger, revision, removed, watermarks, rest, rest.isEmpty() ? null : e.at());
+    State sent(long upTo, Instant at) {
+      return new State(trigger, revision, removed, watermarks, outbox.sent(upTo, at));
     }
   }
 
@@ -234,32 +240,21 @@ public final class TriggerEntity
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Settings settings;
   private final Delivery.ToRegistry registries;
-  private final Broadcaster broadcaster;
+  private final BatchAppender appender;
   private final BroadcastPermission permission;
   private final Metrics metrics;
   private final Clock clock;
-  /** A batch is being sent and not yet recorded: no second one starts meanwhile. */
-  private boolean sending;
-  /** The last delivery found the service account unable to broadcast (logged once per change). */
-  private boolean accessDenied;
-  /** The registry this entity has a confirmed subscription with (not persisted: re-made at start). */
-  private String subscribedTo;
-  /** Configure requests answered once the new registry confirms the subscription. */
-  private final List<ActorRef<Applied>> awaitingSubscription = new ArrayList<>();
+  /** An append is on its way: the next starts once its confirmation is stored. */
+  private boolean inFlight;
+  /** The open batch's cutoff timer fired: it is due whatever its size (until it is partly sent). */
+  private boolean cutoffReached;
+  private final RegistrySubscription subscription;
   /** The watermark a gap was last logged at: once per gap, not for every delivery until it is filled. */
   private long gapLoggedAt = -1;
 
-  private TriggerEntity(
-      String triggerId,
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
-      ActorRef<ClusterSharding.ShardCommand> shard,
-      Settings settings,
-      Delivery.ToRegistry registries,
-      Broadcaster broadcaster,
-      BroadcastPermission permission,
-      Metrics metrics,
-      Clock clock) {
+  private TriggerEntity(String triggerId, ActorContext<Command> context, TimerScheduler<Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard, Settings settings, Delivery.ToRegistry registries,
+      Broadcaster broadcaster, BroadcastPermission permission, Metrics metrics, Clock clock) {
     super(PersistenceId.of(ENTITY_KEY.name(), triggerId));
     this.permission = permission;
     this.metrics = metrics;
@@ -269,8 +264,10 @@ public final class TriggerEntity
     this.shard = shard;
     this.settings = settings;
     this.registries = registries;
-    this.broadcaster = broadcaster;
+    this.appender = new BatchAppender(triggerId, broadcaster, permission, metrics, settings.maxMessageBytes(),
+        context.getLog());
     this.clock = clock;
+    this.subscription = new RegistrySubscription(triggerId, registries, context, timers, settings.subscribeRetry());
   }
 
   @Override
@@ -286,81 +283,83 @@ public final class TriggerEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(
-            RecoveryCompleted.instance(),
-            state -> {
-              if (state.removed()) {
-                passivate();
-                return;
-              }
-              subscribe(state);
-              flushIfFull(state);
-            })
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          subscribe(state);
+          carryOn(state);
+        })
         .build();
   }
 
+  /**
+   * Per state, first match wins: a removed trigger only drains its outbox; an unconfigured one
+   * takes its first definition or a tombstone; an active one batches what matches, a paused one
+   * drops it. What follows applies to every state.
+   */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Configure.class, this::onConfigure)
+    var handlers = newCommandHandlerWithReplyBuilder();
+    handlers.forState(State::removed)
+        .onCommand(Configure.class, (state, cmd) -> Effect().reply(cmd.replyTo(), applied(state)))
+        .onCommand(Remove.class, this::onRemoveAgain)
+        .onCommand(Deliver.class, this::refuseDelivery);
+    handlers.forState(State::unconfigured)
+        .onCommand(Configure.class, (state, cmd) -> configure(state, cmd, false))
+        .onCommand(Deliver.class, (state, cmd) -> {
+          cmd.ackTo().tell(new Delivery.Ack(triggerId, lastSeq(cmd)));
+          return Effect().noReply();
+        });
+    handlers.forState(State::active)
+        .onCommand(Deliver.class, (state, cmd) -> onDeliver(state, cmd, true));
+    handlers.forState(State::paused)
+        .onCommand(Deliver.class, (state, cmd) -> onDeliver(state, cmd, false));
+    handlers.forAnyState()
+        .onCommand(Configure.class, (state, cmd) -> configure(state, cmd, closesOpenBatch(state, cmd.trigger())))
         .onCommand(Remove.class, this::onRemove)
-        .onCommand(Deliver.class, this::onDeliver)
-        .onCommand(CutoffReached.class, (state, c) -> flush(state))
-        .onCommand(FlushFull.class, (state, c) -> state.trigger() != null
-            && state.batch().size() >= state.trigger().definition().rule().batchSettings().size()
-            ? flush(state) : Effect().noReply())
-        .onCommand(SubscriptionChanged.class, this::onSubscriptionChanged)
-        .onCommand(BatchSent.class, this::onBatchSent)
-        .onCommand(Resubscribe.class, (state, r) -> {
-          subscribe(state);
+        .onCommand(CutoffReached.class, (state, c) -> {
+          cutoffReached = true;
+          return Effect().none().thenRun(this::sendNext).thenNoReply();
+        })
+        .onCommand(SendNext.class, (state, c) -> Effect().none().thenRun(this::sendNext).thenNoReply())
+        .onCommand(Confirmed.class, this::onConfirmed)
+        .onCommand(NotConfirmed.class, this::onNotConfirmed)
+        .onCommand(SubscriptionChanged.class, (state, changed) -> {
+          subscription.changed(changed, state.trigger() == null ? null : state.rule().registryId(), state.revision());
           return Effect().noReply();
         })
-        .onCommand(
-            GetRuntime.class,
-            (state, cmd) ->
-                Effect()
-                    .reply(
-                        cmd.replyTo(),
-                        new Runtime(triggerId, state.trigger(), state.revision(), state.removed(),
-                            state.batch().size(), state.watermarks())))
-        .build();
+        .onCommand(Resubscribe.class, (state, r) -> Effect().none().thenRun(this::subscribe).thenNoReply())
+        .onCommand(GetRuntime.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
+            new Runtime(triggerId, state.trigger(), state.revision(), state.removed(), state.outbox().pending(),
+                state.watermarks())));
+    return handlers.build();
   }
 
-  private ReplyEffect<Event, State> onConfigure(State state, Configure cmd) {
+  private Applied applied(State state) {
+    return new Applied(triggerId, state.revision());
+  }
+
+  private ReplyEffect<Event, State> configure(State state, Configure cmd, boolean closesOpenBatch) {
     Trigger next = cmd.trigger();
     if (next.revision() <= state.revision()) {
-      return Effect().reply(cmd.replyTo(), new Applied(triggerId, state.revision()));
+      return Effect().reply(cmd.replyTo(), applied(state));
     }
-    List<Event> events = new ArrayList<>();
-    if (!state.batch().isEmpty() && mustFlushBefore(state.trigger(), next)) {
-      events.add(sendAll(state));
+    var persisted = Effect().persist(new Configured(next, closesOpenBatch));
+    if (subscription.confirmed(next.definition().rule().registryId())) {
+      return persisted.thenRun(this::sendNext).thenReply(cmd.replyTo(), this::applied);
     }
-    events.add(new Configured(next));
-    String registry = next.definition().rule().registryId();
-    if (registry.equals(subscribedTo)) {
-      return Effect()
-          .persist(events)
-          .thenRun(this::armCutoff)
-          .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
-    }
-    // Answered once the registry has the subscription: events ingested after the answer reach us.
-    return Effect()
-        .persist(events)
+    return persisted
         .thenRun(s -> {
-          awaitingSubscription.add(cmd.replyTo());
-          subscribe(s);
-          armCutoff(s);
+          subscription.subscribe(s.rule().registryId(), cmd.replyTo());
+          sendNext(s);
         })
         .thenNoReply();
   }
 
-  /** Pausing, or changing where or how batches go, sends the open batch first (PRODUCT.md §9). */
-  private static boolean mustFlushBefore(Trigger current, Trigger next) {
-    if (current == null) {
+  /** Pausing, or changing where or how batches go, closes the open batch as it is (PRODUCT.md §9). */
+  private static boolean closesOpenBatch(State state, Trigger next) {
+    if (state.outbox().open().isEmpty()) {
       return false;
     }
-    var now = current.definition().rule();
+    var now = state.rule();
     var then = next.definition().rule();
     return next.status() == TriggerStatus.PAUSED
         || !now.target().equals(then.target())
@@ -370,46 +369,38 @@ public final class TriggerEntity
 
   private ReplyEffect<Event, State> onRemove(State state, Remove cmd) {
     if (cmd.revision() <= state.revision()) {
-      // A resent removal woke a removed trigger up: let it go again, or it stays remembered.
-      return Effect()
-          .none()
-          .thenRun(s -> {
-            if (s.removed()) {
-              passivate();
-            }
-          })
-          .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+      return Effect().reply(cmd.replyTo(), applied(state));
     }
-    List<Event> events = new ArrayList<>();
-    if (!state.batch().isEmpty()) {
-      events.add(sendAll(state));
-    }
-    events.add(new Removed(triggerId, cmd.revision()));
-    String registry = state.trigger() == null ? null : state.trigger().definition().rule().registryId();
     return Effect()
-        .persist(events)
+        .persist(new Removed(triggerId, cmd.revision()))
         .thenRun(s -> {
-          timers.cancelAll();
-          if (registry != null) {
-            registries.unsubscribe(registry, triggerId);
-          }
-          passivate();
+          subscription.release(s.revision());
+          carryOn(s);
         })
-        .thenReply(cmd.replyTo(), s -> new Applied(triggerId, s.revision()));
+        .thenReply(cmd.replyTo(), this::applied);
   }
 
-  private ReplyEffect<Event, State> onDeliver(State state, Deliver cmd) {
-    long upTo = cmd.events().isEmpty() ? 0 : cmd.events().get(cmd.events().size() - 1).seq();
-    Trigger trigger = state.trigger();
-    boolean forUs = trigger != null && !state.removed() && trigger.definition().rule().registryId().equals(cmd.registryId());
-    if (!forUs) {
-      // Deleted, not configured yet, or moved to another registry: stop that registry sending.
-      cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
-      if (trigger != null || state.removed()) {
-        registries.unsubscribe(cmd.registryId(), triggerId);
-      }
-      return Effect().noReply();
+  /** A resent removal woke a removed trigger up: let it go again once drained, or it stays remembered. */
+  private ReplyEffect<Event, State> onRemoveAgain(State state, Remove cmd) {
+    return Effect().none().thenRun(this::carryOn).thenReply(cmd.replyTo(), this::applied);
+  }
+
+  /** Deleted, or moved to another registry: acknowledged, and that registry is told to stop sending. */
+  private ReplyEffect<Event, State> refuseDelivery(State state, Deliver cmd) {
+    cmd.ackTo().tell(new Delivery.Ack(triggerId, lastSeq(cmd)));
+    registries.unsubscribe(cmd.registryId(), triggerId);
+    return Effect().noReply();
+  }
+
+  private static long lastSeq(Deliver cmd) {
+    return cmd.events().isEmpty() ? 0 : cmd.events().get(cmd.events().size() - 1).seq();
+  }
+
+  private ReplyEffect<Event, State> onDeliver(State state, Deliver cmd, boolean batching) {
+    if (!state.rule().registryId().equals(cmd.registryId())) {
+      return refuseDelivery(state, cmd);
     }
+    long upTo = lastSeq(cmd);
     long watermark = state.watermark(cmd.registryId());
     if (upTo <= watermark) {
       cmd.ackTo().tell(new Delivery.Ack(triggerId, watermark));
@@ -433,10 +424,9 @@ public final class TriggerEntity
     }
     List<CrEvent> matched = new ArrayList<>();
     long fresh = cmd.events().stream().filter(s -> s.seq() > watermark).count();
-    boolean active = trigger.status() == TriggerStatus.ACTIVE;
-    if (active) {
+    if (batching) {
       for (Delivery.Sequenced s : cmd.events()) {
-        if (s.seq() > watermark && TriggerFilter.matches(trigger.definition().rule(), s.event())) {
+        if (s.seq() > watermark && TriggerFilter.matches(state.rule(), s.event())) {
           matched.add(s.event());
         }
       }
@@ -447,200 +437,105 @@ public final class TriggerEntity
         .thenRun(s -> {
           // Counted once stored: a redelivery of the same events is below the watermark then.
           metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
-          metrics.eventsFiltered(matched.size(), active ? fresh - matched.size() : 0, active ? 0 : fresh);
+          metrics.eventsFiltered(matched.size(), batching ? fresh - matched.size() : 0, batching ? 0 : fresh);
           cmd.ackTo().tell(new Delivery.Ack(triggerId, upTo));
-          flushIfFull(s);
+          sendNext(s);
         })
         .thenNoReply();
   }
 
-  /** Sends the first batch (at most {@code size} events) now, then records it as sent. */
-  private ReplyEffect<Event, State> flush(State state) {
-    if (state.batch().isEmpty() || state.trigger() == null) {
-      return Effect().noReply();
+  /** A removed trigger lets go once nothing is left to send; any other goes on sending. */
+  private void carryOn(State state) {
+    if (state.removed() && state.outbox().drained()) {
+      passivate();
+    } else {
+      sendNext(state);
+    }
+  }
+
+  /**
+   * The one way out: appends the next due batch unless one is on its way. Nothing is recorded
+   * before the log confirms it (so a crash or a lost send sends it again, and the log keeps no
+   * duplicate), and only then does the next one start.
+   */
+  private void sendNext(State state) {
+    armCutoff(state);
+    if (inFlight) {
+      return; // its confirmation sends what is due then
+    }
+    Optional<Outbox.Batch> due = state.nextBatch(cutoffReached);
+    if (due.isEmpty()) {
+      return;
     }
     if (!permission.ready()) {
-      timers.startSingleTimer(CutoffReached.INSTANCE, NOT_READY_RETRY);
+      timers.startSingleTimer(SendNext.INSTANCE, NOT_READY_RETRY);
+      return;
+    }
+    inFlight = true;
+    Outbox.Batch batch = due.get();
+    context.pipeToSelf(appender.append(batch), (answer, failure) -> failure == null
+        ? new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), answer.upTo(), answer.messages())
+        : new NotConfirmed(failure.toString()));
+  }
+
+  /**
+   * The log holds the trigger's events up to {@code upTo}: normally the whole batch; after a crash
+   * it may have held a part already, and the rest goes again as a new batch.
+   */
+  private ReplyEffect<Event, State> onConfirmed(State state, Confirmed confirmed) {
+    inFlight = false;
+    if (confirmed.upTo() <= state.outbox().sentUpTo()) {
+      // The log holds nothing of what is pending: nothing to record, send again (not in a tight loop).
+      timers.startSingleTimer(SendNext.INSTANCE, NOT_READY_RETRY);
       return Effect().noReply();
     }
-    if (sending) {
-      return Effect().noReply(); // the batch in flight is recorded first; what follows then goes
-    }
-    int size = state.trigger().definition().rule().batchSettings().size();
-    List<CrEvent> batch = List.copyOf(state.batch().subList(0, Math.min(size, state.batch().size())));
-    CompletableFuture<Done> sent = publishConfirmed(state.trigger(), batch).toCompletableFuture();
-    if (sent.isDone() && !sent.isCompletedExceptionally()) {
-      return recordSent(batch.size()); // confirmed already (e.g. dropped for lack of access)
-    }
-    sending = true;
-    context.pipeToSelf(sent, (done, failure) -> new BatchSent(batch.get(0).eventId(), batch.size(), failure));
+    boolean reopens = state.outbox().popsOpen(confirmed.upTo());
+    long writeStarted = System.nanoTime();
+    return Effect()
+        .persist(new Sent(confirmed.upTo(), clock.instant()))
+        .thenRun(s -> {
+          metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
+          if (confirmed.messages() > 0 && confirmed.upTo() >= confirmed.lastOrdinal()) {
+            metrics.batchSent((int) (confirmed.lastOrdinal() - confirmed.firstOrdinal() + 1), confirmed.messages());
+          }
+          if (reopens) {
+            // What is left of the open batch opened now: its cutoff starts over — unless it is the
+            // rest of a batch the log held a part of, which was due already and goes again at once.
+            timers.cancel(CutoffReached.INSTANCE);
+            cutoffReached = confirmed.upTo() < confirmed.lastOrdinal();
+          }
+          carryOn(s);
+        })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onNotConfirmed(State state, NotConfirmed failed) {
+    inFlight = false;
+    context.getLog().warn("Trigger {}: a batch was not confirmed sent ({}); sending it again", triggerId, failed.reason());
+    timers.startSingleTimer(SendNext.INSTANCE, NOT_READY_RETRY);
     return Effect().noReply();
   }
 
-  /**
-   * The batch reached this node's connections and left for the others: only now is it recorded as
-   * sent, so a crash before that sends it again (at least once).
-   */
-  private ReplyEffect<Event, State> onBatchSent(State state, BatchSent sent) {
-    sending = false;
-    boolean stillOpen = !state.removed() && state.batch().size() >= sent.count()
-        && state.batch().get(0).eventId().equals(sent.firstEventId());
-    if (!stillOpen) {
-      return Effect().noReply(); // a pause, update or delete sent it meanwhile
-    }
-    if (sent.failure() != null) {
-      context.getLog().warn("Trigger {}: a batch was not confirmed sent ({}); sending it again", triggerId,
-          sent.failure().toString());
-      timers.startSingleTimer(CutoffReached.INSTANCE, NOT_READY_RETRY);
-      return Effect().noReply();
-    }
-    return recordSent(sent.count());
-  }
-
-  private ReplyEffect<Event, State> recordSent(int count) {
-    long writeStarted = System.nanoTime();
-    return Effect()
-        .persist(new BatchFlushed(count, clock.instant()))
-        .thenRun(s -> {
-          metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
-          // What is left is a new batch, opened now: its cutoff starts over.
-          timers.cancel(CutoffReached.INSTANCE);
-          flushIfFull(s);
-        })
-        .thenNoReply();
-  }
-
-  /** A full batch goes now; an open one gets its cutoff timer. */
-  private void flushIfFull(State state) {
-    if (state.trigger() != null
-        && !state.batch().isEmpty()
-        && state.batch().size() >= state.trigger().definition().rule().batchSettings().size()) {
-      context.getSelf().tell(FlushFull.INSTANCE);
-    } else {
-      armCutoff(state);
-    }
-  }
-
-  /** Sends the whole open batch with the current definition, in batches of at most {@code size}. */
-  private BatchFlushed sendAll(State state) {
-    int size = state.trigger().definition().rule().batchSettings().size();
-    List<CrEvent> all = state.batch();
-    for (int from = 0; from < all.size(); from += size) {
-      publish(state.trigger(), all.subList(from, Math.min(all.size(), from + size)));
-    }
-    return new BatchFlushed(all.size(), clock.instant());
-  }
-
-  private CompletionStage<Done> publishConfirmed(Trigger trigger, List<CrEvent> events) {
-    List<CompletableFuture<Done>> sent = new ArrayList<>();
-    publish(trigger, events, (path, message, ingestedAt) ->
-        sent.add(broadcaster.append(path, triggerId, System.nanoTime(), System.nanoTime(), List.of(message), ingestedAt).thenApply(x -> Done.getInstance()).toCompletableFuture()));
-    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> Done.getInstance());
-  }
-
-  private void publish(Trigger trigger, List<CrEvent> events) {
-    publish(trigger, events, (path, message, ingestedAt) -> broadcaster.append(path, triggerId, System.nanoTime(), System.nanoTime(), List.of(message), ingestedAt));
-  }
-
-  /** Where {@link #publish(Trigger, List, Send)} hands each rendered message. */
-  @FunctionalInterface
-  private interface Send {
-    void send(PathKey path, byte[] message, long ingestedAtMillis);
-  }
-
-  /**
-   * Renders a batch and hands each message to {@code send}, unless the service account lost the
-   * right to broadcast: then the batch is dropped (the one documented loss), counted, and logged
-   * once until access returns. A batch sent again (not confirmed, or after a crash) counts again.
-   */
-  private void publish(Trigger trigger, List<CrEvent> events, Send send) {
-    BroadcastTarget target = trigger.definition().rule().target();
-    if (!permission.allows(target.serviceAccountId(), target.gatewayId())) {
-      metrics.batchRefused();
-      if (!accessDenied) {
-        accessDenied = true;
-        context.getLog().warn(
-            "Trigger {}: service account {} may not broadcast to gateway {} (api-gateway.websocketBroadcaster);"
-                + " its batches are dropped until the role is granted again",
-            triggerId, target.serviceAccountId(), target.gatewayId());
-      }
-      return;
-    }
-    if (accessDenied) {
-      accessDenied = false;
-      context.getLog().info("Trigger {}: service account {} may broadcast again", triggerId, target.serviceAccountId());
-    }
-    PathKey path = new PathKey(target.gatewayId(), target.path());
-    List<byte[]> messages = MessageRenderer.render(events, settings.maxMessageBytes());
-    long ingestedAt = oldestIngest(events);
-    for (byte[] message : messages) {
-      send.send(path, message, ingestedAt);
-    }
-    metrics.batchSent(events.size(), messages.size());
-  }
-
-  /** When the ingest request of the batch's oldest event was taken (epoch ms; 0 when none is known). */
-  private static long oldestIngest(List<CrEvent> events) {
-    return events.stream()
-        .map(CrEvent::ingestedAt)
-        .filter(java.util.Objects::nonNull)
-        .mapToLong(Instant::toEpochMilli)
-        .min()
-        .orElse(0);
-  }
-
-  /** Starts the cutoff timer for an open batch (at once if overdue); cancels it when none is open. */
+  /** Starts the open batch's cutoff timer (at once if overdue); cancels it when none is open. */
   private void armCutoff(State state) {
-    if (state.batch().isEmpty() || state.trigger() == null) {
+    if (state.outbox().open().isEmpty()) {
       timers.cancel(CutoffReached.INSTANCE);
+      cutoffReached = false;
       return;
     }
-    if (timers.isTimerActive(CutoffReached.INSTANCE)) {
+    if (cutoffReached || timers.isTimerActive(CutoffReached.INSTANCE)) {
       return;
     }
-    Duration cutoff = state.trigger().definition().rule().batchSettings().cutoff();
-    Duration left = Duration.between(clock.instant(), state.batchOpenedAt().plus(cutoff));
+    Duration cutoff = state.rule().batchSettings().cutoff();
+    Duration left = Duration.between(clock.instant(), state.outbox().openedAt().plus(cutoff));
     timers.startSingleTimer(CutoffReached.INSTANCE, left.isNegative() ? Duration.ZERO : left);
   }
 
   /** Makes sure the registry of the current definition sends its events here. */
   private void subscribe(State state) {
-    if (state.trigger() == null || state.removed()) {
-      return;
+    if (state.trigger() != null) {
+      subscription.subscribe(state.rule().registryId());
     }
-    String registry = state.trigger().definition().rule().registryId();
-    if (registry.equals(subscribedTo)) {
-      return;
-    }
-    context.pipeToSelf(
-        registries.subscribe(registry, triggerId),
-        (done, failure) -> new SubscriptionChanged(registry, failure == null, failure));
-  }
-
-  private ReplyEffect<Event, State> onSubscriptionChanged(State state, SubscriptionChanged changed) {
-    String current = state.trigger() == null || state.removed() ? null : state.trigger().definition().rule().registryId();
-    if (!changed.registryId().equals(current)) {
-      // A late answer for a registry the trigger has moved away from.
-      if (changed.subscribed()) {
-        registries.unsubscribe(changed.registryId(), triggerId);
-      }
-      return Effect().noReply();
-    }
-    // Answer waiting configures either way: the definition is stored, and subscribing goes on.
-    awaitingSubscription.forEach(r -> r.tell(new Applied(triggerId, state.revision())));
-    awaitingSubscription.clear();
-    if (changed.subscribed()) {
-      String previous = subscribedTo;
-      subscribedTo = current;
-      if (previous != null && !previous.equals(current)) {
-        registries.unsubscribe(previous, triggerId);
-      }
-    } else {
-      context.getLog().warn("Trigger {} could not subscribe to registry {} ({}); retrying in {}",
-          triggerId, changed.registryId(), String.valueOf(changed.failure()), settings.subscribeRetry());
-      timers.startSingleTimer(Resubscribe.INSTANCE, settings.subscribeRetry());
-    }
-    return Effect().noReply();
   }
 
   private void passivate() {
@@ -651,10 +546,11 @@ public final class TriggerEntity
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Configured.class, (state, e) -> state.configured(e.trigger()))
-        .onEvent(Removed.class, (state, e) -> new State(null, e.revision(), true, Map.of(), List.of(), null))
+        .onEvent(Configured.class, State::configured)
+        .onEvent(Removed.class, State::afterRemoval)
         .onEvent(EventsReceived.class, State::received)
-        .onEvent(BatchFlushed.class, State::flushed)
+        .onEvent(Sent.class, (state, e) -> state.sent(e.upTo(), e.at()))
+        .onEvent(BatchFlushed.class, (state, e) -> state.sent(state.outbox().sentUpTo() + e.count(), e.at()))
         .build();
   }
 }

@@ -15,6 +15,7 @@ import io.regcast.broadcast.PathLog.Read;
 import io.regcast.broadcast.PathLog.State;
 import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
+import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -28,6 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
@@ -76,6 +79,7 @@ class PathLogTest {
   private PathKey path;
   private List<Published> published;
   private TestClock clock;
+  private TestProbe<ClusterSharding.ShardCommand> shard;
   private EventSourcedBehaviorTestKit<Command, Event, State> log;
 
   @BeforeAll
@@ -98,14 +102,16 @@ class PathLogTest {
     path = new PathKey("d5d-" + IDS.incrementAndGet(), "/events");
     published = new CopyOnWriteArrayList<>();
     clock = new TestClock();
-    log = logWith(new PathLog.Settings(500));
+    shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
+    log = logWith(new PathLog.Settings(500, Duration.ofMinutes(2)));
   }
 
   private EventSourcedBehaviorTestKit<Command, Event, State> logWith(PathLog.Settings settings) {
     var kit = EventSourcedBehaviorTestKit.<Command, Event, State>create(
         testKit.system(),
-        PathLog.create(PathLog.entityId(path), settings,
-            (p, entries, head, ingested) -> published.add(new Published(p, entries, head)), clock));
+        PathLog.create(PathLog.entityId(path), shard.getRef(), settings,
+            (p, entries, head, ingested) -> published.add(new Published(p, entries, head)),
+            new Metrics(new Metrics.Settings(false)), clock));
     kit.clear();
     return kit;
   }
@@ -231,17 +237,39 @@ class PathLogTest {
 
   @Test
   void deletesOldJournalEntriesOnceSnapshotted() {
-    log = logWith(new PathLog.Settings(3));
+    log = logWith(new PathLog.Settings(3, Duration.ofMinutes(2)));
     HistorySettings two = new HistorySettings(2, Duration.ofHours(1));
     for (int n = 1; n <= 12; n++) {
       append("a1s-1", n, n, two, "m" + n);
     }
     String pid = PathLog.ENTITY_KEY.name() + "|" + PathLog.entityId(path);
-    var stored = log.persistenceTestKit().persistedInStorage(pid);
-    assertTrue(stored.size() <= 6, "journal kept " + stored.size() + " of 12 events");
+    // deleted once the snapshot is stored, which the last command does not wait for
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (log.persistenceTestKit().persistedInStorage(pid).size() > 6 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    int kept = log.persistenceTestKit().persistedInStorage(pid).size();
+    assertTrue(kept <= 6, "journal kept " + kept + " of 12 events");
     log.restart();
     Entries entries = read(0, 1 << 20);
     assertEquals(12, entries.head());
     assertEquals(List.of("m11", "m12"), texts(entries.entries()));
+  }
+
+  @Test
+  void announcesItsHeadASecondAfterStoring() {
+    append("a1s-1", 1, 1, KEEP_ALL, "m1");
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (published.size() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertEquals(new Published(path, List.of(), 1), published.get(published.size() - 1));
+  }
+
+  @Test
+  void passivatesItselfWhenIdle() {
+    log = logWith(new PathLog.Settings(500, Duration.ofMillis(100)));
+    append("a1s-1", 1, 1, KEEP_ALL, "m1");
+    assertInstanceOf(ClusterSharding.Passivate.class, shard.receiveMessage(Duration.ofSeconds(5)));
   }
 }

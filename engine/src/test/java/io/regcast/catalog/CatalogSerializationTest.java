@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.typesafe.config.ConfigFactory;
 import io.regcast.catalog.CatalogFixture.World;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.regcast.model.FieldViolation;
+import io.regcast.model.Gateway;
+import io.regcast.model.HistorySettings;
 import io.regcast.model.Operation;
 import io.regcast.model.Problem;
 import io.regcast.model.Resource;
@@ -14,15 +18,19 @@ import io.regcast.model.ResourceKind;
 import io.regcast.model.ResourceSpec;
 import io.regcast.model.Trigger;
 import io.regcast.model.TriggerStatus;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.apache.pekko.serialization.jackson.JacksonJsonSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -175,6 +183,42 @@ class CatalogSerializationTest {
   @Test
   void eventsOfEveryResourceKindSurviveSerialization() {
     namedResourceEvents().forEach(CatalogSerializationTest::roundTrip);
+  }
+
+  private static Gateway gatewayWithOwnSettings() {
+    return new Gateway("d4e-9", "b1g-1", "gw-9", "d", List.of("/ws"), Instant.parse("2026-11-28T10:00:00Z"), true,
+        new HistorySettings(5, Duration.ofMillis(1500)), List.of("https://app.example", "http://localhost:8080"));
+  }
+
+  @Test
+  void aGatewaysHistorySettingsAndAllowedOriginsSurviveSerialization() {
+    Gateway gateway = gatewayWithOwnSettings();
+    CatalogEntity.Updated back =
+        roundTrip(new CatalogEntity.Updated(gateway, CatalogFixture.operation("Update gateway", gateway, gateway)));
+    assertEquals(gateway, back.resource());
+    assertEquals(gateway, roundTrip(new CatalogEntity.UpdateGateway(gateway,
+        new ResourceSpec.GatewaySpec("b1g-1", "gw-9", "d", List.of("/ws"), true, gateway.history(),
+            gateway.allowedOrigins()), "u", replyTo)).expected());
+  }
+
+  @Test
+  void aGatewayFromAJournalWrittenBeforeTheFieldsExistedLoadsWithTheDefaults() throws Exception {
+    ObjectMapper mapper = JacksonObjectMapperProvider.get(testKit.system()).getOrCreate("jackson-json", Optional.empty());
+    Gateway gateway = gatewayWithOwnSettings();
+    ObjectNode event = mapper.valueToTree(new CatalogEntity.Created(gateway, CatalogFixture.created(gateway)));
+    for (String written : List.of("/resource", "/operation/response")) {
+      ((ObjectNode) event.at(written)).remove(List.of("history", "allowedOrigins"));
+    }
+    assertEquals(false, event.toString().contains("allowedOrigins"), event::toString);
+
+    CatalogEntity.Created back = mapper.treeToValue(event, CatalogEntity.Created.class);
+    Gateway old = (Gateway) back.resource();
+
+    assertEquals(old, back.operation().response());
+    assertNull(old.history());
+    assertEquals(Gateway.ANY_ORIGIN, old.allowedOrigins());
+    assertEquals(gateway.websocketPaths(), old.websocketPaths());
+    assertEquals(gateway.requireApiKey(), old.requireApiKey());
   }
 
   // ---- replies ----

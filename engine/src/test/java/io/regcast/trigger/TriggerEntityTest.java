@@ -30,6 +30,7 @@ import io.regcast.model.Trigger;
 import io.regcast.model.TriggerStatus;
 import io.regcast.trigger.TriggerEntity.Applied;
 import io.regcast.trigger.TriggerEntity.BatchFlushed;
+import io.regcast.trigger.TriggerEntity.Sent;
 import io.regcast.trigger.TriggerEntity.Command;
 import io.regcast.trigger.TriggerEntity.Configure;
 import io.regcast.trigger.TriggerEntity.Configured;
@@ -100,8 +101,8 @@ class TriggerEntityTest {
         }
       };
 
-  /** One message handed to the broadcaster. */
-  record Published(PathKey path, boolean text, byte[] payload) {
+  /** One message of an append: the trigger's events {@code firstOrdinal..lastOrdinal} it is part of. */
+  record Published(PathKey path, long firstOrdinal, long lastOrdinal, byte[] payload) {
     JsonNode json() {
       try {
         return JSON.readTree(payload);
@@ -120,8 +121,12 @@ class TriggerEntityTest {
     }
   }
 
-  /** Records every publish (thread-safe) and forwards it to a probe, to await it with a deadline. */
-  static final class RecordingBroadcaster implements Broadcaster {
+  /**
+   * A path's log as the trigger sees it: each append is answered by {@link #answer} (by default
+   * stored and confirmed up to its last ordinal); what is stored is recorded (thread-safe) and
+   * forwarded to a probe, to await it with a deadline.
+   */
+  static class RecordingBroadcaster implements Broadcaster {
     final List<Published> published = new CopyOnWriteArrayList<>();
     final TestProbe<Published> probe;
 
@@ -130,10 +135,70 @@ class TriggerEntityTest {
     }
 
     @Override
+    public CompletionStage<Long> append(
+        PathKey path, String triggerId, long firstOrdinal, long lastOrdinal, List<byte[]> messages, long ingestedAtMillis) {
+      return answer(path, firstOrdinal, lastOrdinal, messages);
+    }
+
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      store(path, firstOrdinal, lastOrdinal, messages);
+      return CompletableFuture.completedFuture(lastOrdinal);
+    }
+
+    final void store(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      for (byte[] message : messages) {
+        Published p = new Published(path, firstOrdinal, lastOrdinal, message.clone());
+        published.add(p);
+        probe.getRef().tell(p);
+      }
+    }
+
+    // Still declared by Broadcaster; a trigger sends through append only.
     public void publish(PathKey path, boolean text, byte[] payload, long ingestedAtMillis) {
-      Published p = new Published(path, text, payload.clone());
-      published.add(p);
-      probe.getRef().tell(p);
+      throw new AssertionError("a trigger publishes through append only");
+    }
+  }
+
+  /** A log that is not reached by the first append of each batch: it fails as an ask that timed out. */
+  static final class FirstSendLostBroadcaster extends RecordingBroadcaster {
+    private final java.util.Set<Long> tried = ConcurrentHashMap.newKeySet();
+
+    FirstSendLostBroadcaster(TestProbe<Published> probe) {
+      super(probe);
+    }
+
+    @Override
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      if (tried.add(firstOrdinal)) {
+        return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out"));
+      }
+      return super.answer(path, firstOrdinal, lastOrdinal, messages);
+    }
+  }
+
+  /** A log whose appends are answered when the test says so, in order. */
+  static final class HeldBroadcaster extends RecordingBroadcaster {
+    record Held(long firstOrdinal, long lastOrdinal, CompletableFuture<Long> answer) {}
+
+    final java.util.concurrent.BlockingQueue<Held> held = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    HeldBroadcaster(TestProbe<Published> probe) {
+      super(probe);
+    }
+
+    @Override
+    CompletionStage<Long> answer(PathKey path, long firstOrdinal, long lastOrdinal, List<byte[]> messages) {
+      CompletableFuture<Long> answer = new CompletableFuture<>();
+      held.add(new Held(firstOrdinal, lastOrdinal, answer));
+      store(path, firstOrdinal, lastOrdinal, messages);
+      return answer;
+    }
+
+    /** The append in flight, once it has come. */
+    Held next() throws InterruptedException {
+      Held next = held.poll(DEADLINE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      assertNotNull(next, "no append came");
+      return next;
     }
   }
 
@@ -280,8 +345,16 @@ class TriggerEntityTest {
     metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster, metrics, clock));
+            testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, broadcaster,
+                TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
     entity.clear();
+  }
+
+  /** A fresh entity of this test's trigger sending through {@code log}. */
+  private EventSourcedBehaviorTestKit<Command, Event, State> entityWith(RecordingBroadcaster log) {
+    return EventSourcedBehaviorTestKit.create(
+        testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, log,
+            TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
   }
 
   private Trigger revision(long revision) {
@@ -305,7 +378,8 @@ class TriggerEntityTest {
 
   /** The entity as a plain actor (for what the behaviour testkit cannot do: tell without waiting). */
   private ActorRef<Command> spawn(String id, Delivery.ToRegistry registrySide, TriggerEntity.Settings settings) {
-    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster, metrics, clock));
+    return testKit.spawn(TriggerEntity.create(id, shard.getRef(), settings, registrySide, broadcaster,
+        TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
   }
 
   private Trigger active(long revision, int size, Duration cutoff) {
@@ -355,6 +429,25 @@ class TriggerEntityTest {
     return all.get(all.size() - 1);
   }
 
+  /** Waits (with a deadline) for {@code expected} to be the last journal entry: a confirmation is stored just after the send. */
+  private void awaitLastJournaled(Object expected) {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!expected.equals(lastJournaled())) {
+      assertTrue(System.nanoTime() < deadline, "never journaled " + expected + "; last is " + lastJournaled());
+      Thread.onSpinWait();
+    }
+  }
+
+  /** An append as held, without its answer: to compare what was asked. */
+  private static HeldBroadcaster.Held withoutAnswer(HeldBroadcaster.Held held) {
+    return new HeldBroadcaster.Held(held.firstOrdinal(), held.lastOrdinal(), null);
+  }
+
+  /** The outbox holding {@code closed} (then nothing open), with events up to {@code sentUpTo} confirmed. */
+  private static Outbox closedOnly(long sentUpTo, Outbox.Closed... closed) {
+    return new Outbox(sentUpTo, List.of(closed), List.of(), null);
+  }
+
   private static List<String> ids(List<CrEvent> events) {
     return events.stream().map(CrEvent::eventId).toList();
   }
@@ -377,10 +470,10 @@ class TriggerEntityTest {
   void configuringRevisionOnePersistsConfiguredAndAcknowledgesIt() {
     Trigger trigger = revision(1);
     var result = configure(trigger);
-    assertEquals(new Configured(trigger), result.event());
+    assertEquals(new Configured(trigger, false), result.event());
     assertEquals(1, result.events().size());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -389,9 +482,9 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     var result = configure(second);
-    assertEquals(new Configured(second), result.event());
+    assertEquals(new Configured(second, false), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -409,7 +502,7 @@ class TriggerEntityTest {
     var result = configure(trigger);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -419,7 +512,7 @@ class TriggerEntityTest {
     var result = configure(revision(2));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 3), result.reply());
-    assertEquals(new State(third, 3, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(third, 3, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -440,7 +533,7 @@ class TriggerEntityTest {
     var result = remove(2);
     assertEquals(new Removed(triggerId, 2), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
     ClusterSharding.Passivate<?> passivate = shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertNotNull(passivate.entity());
   }
@@ -454,7 +547,7 @@ class TriggerEntityTest {
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
 
     var sameRevision = configure(revision(2));
     assertTrue(sameRevision.hasNoEvents());
@@ -465,7 +558,7 @@ class TriggerEntityTest {
   void removeBeforeAnyConfigureStillLeavesATombstone() {
     var result = remove(3);
     assertEquals(new Removed(triggerId, 3), result.event());
-    assertEquals(new State(null, 3, true, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(null, 3, true, Map.of(), Outbox.EMPTY), result.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -477,7 +570,7 @@ class TriggerEntityTest {
     var result = remove(3);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 4), result.reply());
-    assertEquals(new State(held, 4, false, Map.of(), List.of(), null), result.state());
+    assertEquals(new State(held, 4, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -505,7 +598,7 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     configure(second);
-    assertEquals(new State(second, 2, false, Map.of(), List.of(), null), entity.restart().state());
+    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), entity.restart().state());
     // and still refuses what it held before the restart
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -514,7 +607,7 @@ class TriggerEntityTest {
   void aRestartRecoversTheTombstone() {
     configure(revision(1));
     remove(2);
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), entity.restart().state());
+    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), entity.restart().state());
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
@@ -542,7 +635,8 @@ class TriggerEntityTest {
     var other =
         EventSourcedBehaviorTestKit.<Command, Event, State>create(
             testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
-                (path, text, payload, ingestedAt) -> {}, metrics, Clock.systemUTC()));
+                new RecordingBroadcaster(testKit.createTestProbe()), TriggerEntity.BroadcastPermission.ALWAYS, metrics,
+                Clock.systemUTC()));
     assertEquals(0, other.getState().revision());
     assertFalse(other.getState().removed());
   }
@@ -565,8 +659,8 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
-    assertEquals(numberedRange(1, 3), result.state().batch());
-    assertEquals(Samples.T0, result.state().batchOpenedAt());
+    assertEquals(numberedRange(1, 3), result.state().outbox().open());
+    assertEquals(Samples.T0, result.state().outbox().openedAt());
     assertEquals(Map.of(REGISTRY, 3L), result.state().watermarks());
     publishes.expectNoMessage(QUIET);
   }
@@ -577,8 +671,8 @@ class TriggerEntityTest {
     deliver(1, 1);
     clock.advance(Duration.ofSeconds(7));
     var result = deliver(2, 2);
-    assertEquals(Samples.T0, result.state().batchOpenedAt());
-    assertEquals(numberedRange(1, 2), result.state().batch());
+    assertEquals(Samples.T0, result.state().outbox().openedAt());
+    assertEquals(numberedRange(1, 2), result.state().outbox().open());
   }
 
   @Test
@@ -590,12 +684,12 @@ class TriggerEntityTest {
     var again = deliver(2, 3);
     assertTrue(again.hasNoEvents());
     assertEquals(new Delivery.Ack(triggerId, 3), acks.receiveMessage());
-    assertEquals(numberedRange(1, 3), again.state().batch());
+    assertEquals(numberedRange(1, 3), again.state().outbox().open());
 
     var overlapping = deliver(1, 5);
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, numberedRange(4, 5), Samples.T0)), overlapping.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(numberedRange(1, 5), overlapping.state().batch());
+    assertEquals(numberedRange(1, 5), overlapping.state().outbox().open());
 
     var older = deliver(1, 2);
     assertTrue(older.hasNoEvents());
@@ -627,7 +721,7 @@ class TriggerEntityTest {
     var redelivered = deliver(REGISTRY, 2, sequenced(3, 5));
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, numberedRange(3, 5), Samples.T0)), redelivered.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(numberedRange(1, 5), redelivered.state().batch());
+    assertEquals(numberedRange(1, 5), redelivered.state().outbox().open());
   }
 
   @Test
@@ -661,7 +755,7 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(match, createImage), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 5), acks.receiveMessage());
-    assertEquals(List.of(match, createImage), result.state().batch());
+    assertEquals(List.of(match, createImage), result.state().outbox().open());
     assertEquals(2, filtered("matched"));
     assertEquals(3, filtered("rejected"));
   }
@@ -676,8 +770,8 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
-    assertEquals(List.of(), result.state().batch());
-    assertNull(result.state().batchOpenedAt());
+    assertEquals(List.of(), result.state().outbox().open());
+    assertNull(result.state().outbox().openedAt());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
     publishes.expectNoMessage(Duration.ofMillis(1300)); // past the 1 s cutoff: no empty batch is sent
   }
@@ -690,7 +784,7 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 2, List.of(), Samples.T0)), result.events());
     assertEquals(new Delivery.Ack(triggerId, 2), acks.receiveMessage());
-    assertEquals(List.of(), result.state().batch());
+    assertEquals(List.of(), result.state().outbox().open());
     assertEquals(Map.of(REGISTRY, 2L), result.state().watermarks());
     assertEquals(2, filtered("paused"));
     assertEquals(0, filtered("rejected"), "a pause is no filter");
@@ -706,7 +800,7 @@ class TriggerEntityTest {
     var result = deliver(1, 3);
 
     assertEquals(List.of(new EventsReceived(REGISTRY, 3, List.of(numbered(3)), Samples.T0)), result.events());
-    assertEquals(List.of(numbered(3)), result.state().batch());
+    assertEquals(List.of(numbered(3)), result.state().outbox().open());
   }
 
   @Test
@@ -720,7 +814,7 @@ class TriggerEntityTest {
     assertEquals(new Delivery.Ack(triggerId, 9), acks.receiveMessage());
     assertEquals(new Call("unsubscribe", OTHER_REGISTRY, triggerId), registryCalls.receiveMessage());
     assertEquals(Map.of(), result.state().watermarks());
-    assertEquals(List.of(), result.state().batch());
+    assertEquals(List.of(), result.state().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -772,13 +866,14 @@ class TriggerEntityTest {
 
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
-    assertTrue(sent.text());
+    assertEquals(1, sent.firstOrdinal());
+    assertEquals(3, sent.lastOrdinal());
     assertEquals(ids(1, 3), sent.eventIds());
     assertArrayEquals(MessageRenderer.render(numberedRange(1, 3), LIMIT).get(0), sent.payload());
-    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
+    awaitLastJournaled(new Sent(3, Samples.T0));
     State state = entity.getState();
-    assertEquals(List.of(), state.batch());
-    assertNull(state.batchOpenedAt());
+    assertEquals(List.of(), state.outbox().open());
+    assertNull(state.outbox().openedAt());
     publishes.expectNoMessage(QUIET);
     assertEquals(1, broadcaster.published.size());
   }
@@ -790,11 +885,12 @@ class TriggerEntityTest {
     deliver(1, 3);
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
-        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(3, Samples.T0)),
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new Sent(3, Samples.T0)),
         journal.subList(journal.size() - 2, journal.size()));
-    assertEquals(List.of(), entity.getState().batch());
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
     assertEquals(1, broadcaster.published.size());
   }
@@ -809,12 +905,13 @@ class TriggerEntityTest {
     assertEquals(List.of("crtev000000000000002"), publishes.receiveMessage(DEADLINE).eventIds());
     assertEquals(List.of("crtev000000000000003"), publishes.receiveMessage(DEADLINE).eventIds());
     publishes.expectNoMessage(QUIET);
+    awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
         List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0),
-            new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0), new BatchFlushed(1, Samples.T0)),
+            new Sent(1, Samples.T0), new Sent(2, Samples.T0), new Sent(3, Samples.T0)),
         journal.subList(journal.size() - 4, journal.size()));
-    assertEquals(List.of(), entity.getState().batch());
+    assertEquals(List.of(), entity.getState().outbox().open());
 
     deliver(4, 4);
     assertEquals(List.of("crtev000000000000004"), publishes.receiveMessage(DEADLINE).eventIds());
@@ -827,11 +924,14 @@ class TriggerEntityTest {
     deliver(1, 5);
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(new BatchFlushed(3, Samples.T0), lastJournaled());
-    assertEquals(numberedRange(4, 5), entity.getState().batch());
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    assertEquals(numberedRange(4, 5), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
     deliver(6, 6);
-    assertEquals(ids(4, 6), publishes.receiveMessage(DEADLINE).eventIds());
+    Published rest = publishes.receiveMessage(DEADLINE);
+    assertEquals(ids(4, 6), rest.eventIds());
+    assertEquals(4, rest.firstOrdinal(), "ordinals run on over the trigger's life");
+    assertEquals(6, rest.lastOrdinal());
   }
 
   @Test
@@ -839,7 +939,7 @@ class TriggerEntityTest {
     configure(active(1, 1000, Duration.ofSeconds(60)));
 
     var held = deliver(1, 999);
-    assertEquals(999, held.state().batch().size());
+    assertEquals(999, held.state().outbox().open().size());
     assertEquals(new Delivery.Ack(triggerId, 999), acks.receiveMessage());
     publishes.expectNoMessage(QUIET);
 
@@ -854,8 +954,8 @@ class TriggerEntityTest {
     }
     assertEquals(ids(1, 1000), received);
     assertTrue(broadcaster.published.size() > 1, "1000 events do not fit in 128 KiB");
-    assertEquals(new BatchFlushed(1000, Samples.T0), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(1000, Samples.T0));
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -874,8 +974,8 @@ class TriggerEntityTest {
         "not before the cutoff");
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 1), sent.eventIds());
-    assertEquals(new BatchFlushed(1, Samples.T0), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(1, Samples.T0));
+    assertEquals(List.of(), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -910,25 +1010,119 @@ class TriggerEntityTest {
   // ---- pause, retarget, rebatch, remove: flush first ----
 
   @Test
-  void pausingFlushesTheOpenBatchFirstThenDropsNewEvents() {
+  void pausingClosesTheOpenBatchAndRecordsItSentOnlyOnceConfirmedThenDropsNewEvents() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
     configure(active(1, 3, Duration.ofSeconds(60)));
     deliver(1, 2);
     Trigger paused = trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)));
 
     var result = configure(paused);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(paused)), result.events());
+    assertEquals(List.of(new Configured(paused, true)), result.events());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(List.of(), result.state().batch());
-    assertEquals(1, broadcaster.published.size());
-    Published sent = broadcaster.published.get(0);
+    assertEquals(closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2))), result.state().outbox());
+    Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
+    HeldBroadcaster.Held append = log.next();
+    assertEquals(new Configured(paused, true), lastJournaled(), "nothing recorded before the log confirms");
+    append.answer().complete(2L);
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
 
     var dropped = deliver(3, 5);
     assertEquals(List.of(new EventsReceived(REGISTRY, 5, List.of(), Samples.T0)), dropped.events());
-    publishes.receiveMessage(); // the flush
     publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void pausingDeliversTheOpenBatchEvenWhenItsFirstSendIsLost() {
+    entity = entityWith(new FirstSendLostBroadcaster(publishes));
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 2);
+    Trigger paused = trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)));
+
+    var result = configure(paused);
+
+    assertEquals(new Applied(triggerId, 2), result.reply());
+    assertEquals(List.of(new Configured(paused, true)), result.events(), "nothing recorded as sent with the pause");
+    assertEquals(2, result.state().outbox().pending());
+    Published sent = publishes.receiveMessage(DEADLINE); // the second try: the first was lost
+    assertEquals(ids(1, 2), sent.eventIds());
+    assertEquals(1, sent.firstOrdinal());
+    assertEquals(2, sent.lastOrdinal());
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    List<Object> journal = journal();
+    assertEquals(List.of(new Configured(paused, true), new Sent(2, Samples.T0)), journal.subList(journal.size() - 2, journal.size()));
+    assertTrue(entity.getState().outbox().drained());
+    publishes.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aBatchTheLogPartlyHeldAlreadyIsSentAgainFromWhereTheLogStops() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
+    configure(active(1, 3, Duration.ofSeconds(60)));
+
+    deliver(1, 3);
+    HeldBroadcaster.Held first = log.next();
+    assertEquals(new HeldBroadcaster.Held(1, 3, null), withoutAnswer(first));
+    publishes.receiveMessage(DEADLINE);
+    // The log held event 1 already (appended by an incarnation that crashed before recording it): it stores nothing.
+    first.answer().complete(1L);
+
+    awaitLastJournaled(new Sent(1, Samples.T0));
+    HeldBroadcaster.Held rest = log.next();
+    assertEquals(new HeldBroadcaster.Held(2, 3, null), withoutAnswer(rest));
+    assertEquals(ids(2, 3), publishes.receiveMessage(DEADLINE).eventIds(), "re-rendered without what the log holds");
+    rest.answer().complete(3L);
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+  }
+
+  @Test
+  void aBatchClosedWhileItsFirstPartIsOnItsWayLosesOnlyThatPartWhenConfirmed() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
+    configure(active(1, 3, Duration.ofSeconds(60)));
+    deliver(1, 4);
+    HeldBroadcaster.Held first = log.next();
+    assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
+    BroadcastTarget elsewhere = new BroadcastTarget("d4e00000000000000002", "/events", "aje00000000000000001");
+    Trigger retargeted = trigger(2, TriggerStatus.ACTIVE, CrEvents.rule(CrEvents.ALL_TYPES, "", "",
+        new BatchSettings(3, Duration.ofSeconds(60)), elsewhere));
+
+    var result = configure(retargeted);
+
+    assertEquals(List.of(new Configured(retargeted, true)), result.events());
+    assertEquals(closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 4))), result.state().outbox());
+    publishes.expectNoMessage(QUIET); // one append at a time
+    first.answer().complete(3L);
+    awaitLastJournaled(new Sent(3, Samples.T0));
+    Published rest = publishes.receiveMessage(DEADLINE);
+    assertEquals(WS, rest.path(), "the closed rest goes where it was meant to");
+    assertEquals(ids(4, 4), rest.eventIds());
+    assertEquals(4, rest.firstOrdinal());
+    log.next().answer().complete(4L);
+    awaitLastJournaled(new Sent(4, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+  }
+
+  @Test
+  void aBatchTheServiceAccountMayNotSendIsDroppedCountedAndRecordedAsSent() {
+    entity = EventSourcedBehaviorTestKit.create(testKit.system(), TriggerEntity.create(triggerId, shard.getRef(),
+        SETTINGS, registries, broadcaster, (serviceAccountId, gatewayId) -> false, metrics, clock));
+    configure(active(1, 2, Duration.ofSeconds(60)));
+
+    var result = deliver(1, 2);
+
+    assertEquals(new EventsReceived(REGISTRY, 2, numberedRange(1, 2), Samples.T0), result.events().get(0));
+    awaitLastJournaled(new Sent(2, Samples.T0));
+    assertTrue(entity.getState().outbox().drained());
+    publishes.expectNoMessage(QUIET);
+    var samples = PrometheusText.parse(new String(metrics.scrape("").body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(1.0, samples.get("regcast_access_errors_total"));
   }
 
   @Test
@@ -949,10 +1143,11 @@ class TriggerEntityTest {
 
     var result = configure(retargeted);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(retargeted)), result.events());
+    assertEquals(new Configured(retargeted, true), result.events().get(0), "closed with the change, confirmed after it");
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
+    awaitLastJournaled(new Sent(2, Samples.T0));
 
     deliver(3, 5);
     Published next = publishes.receiveMessage(DEADLINE);
@@ -969,8 +1164,9 @@ class TriggerEntityTest {
 
     var result = configure(moved);
 
-    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(moved)), result.events());
+    assertEquals(new Configured(moved, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(WS, publishes.receiveMessage(DEADLINE).path());
+    awaitLastJournaled(new Sent(1, Samples.T0));
   }
 
   @Test
@@ -981,9 +1177,9 @@ class TriggerEntityTest {
 
     var result = configure(bigger);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Configured(bigger)), result.events());
+    assertEquals(new Configured(bigger, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(List.of(), result.state().batch());
+    awaitLastJournaled(new Sent(2, Samples.T0));
 
     deliver(3, 6);
     publishes.expectNoMessage(QUIET); // 4 < 5 now
@@ -999,8 +1195,9 @@ class TriggerEntityTest {
 
     var result = configure(sooner);
 
-    assertEquals(List.of(new BatchFlushed(1, Samples.T0), new Configured(sooner)), result.events());
+    assertEquals(new Configured(sooner, true), result.events().get(0), "closed with the change, confirmed after it");
     assertEquals(ids(1, 1), publishes.receiveMessage(DEADLINE).eventIds());
+    awaitLastJournaled(new Sent(1, Samples.T0));
   }
 
   @Test
@@ -1010,24 +1207,31 @@ class TriggerEntityTest {
     deliver(1, 2);
     assertTrue(configure(held).hasNoEvents());
     assertTrue(configure(trigger(2, TriggerStatus.PAUSED, CrEvents.rule(3, Duration.ofSeconds(60)))).hasNoEvents());
-    assertEquals(numberedRange(1, 2), entity.getState().batch());
+    assertEquals(numberedRange(1, 2), entity.getState().outbox().open());
     publishes.expectNoMessage(QUIET);
   }
 
   @Test
-  void removeFlushesTheOpenBatchFirstThenPersistsRemovedAndPassivates() {
+  void removeClosesTheOpenBatchAndPassivatesOnlyOnceItIsConfirmed() throws InterruptedException {
+    HeldBroadcaster log = new HeldBroadcaster(publishes);
+    entity = entityWith(log);
     configure(active(1, 3, Duration.ofSeconds(60)));
     deliver(1, 2);
 
     var result = remove(2);
 
-    assertEquals(List.of(new BatchFlushed(2, Samples.T0), new Removed(triggerId, 2)), result.events());
+    assertEquals(List.of(new Removed(triggerId, 2)), result.events());
     assertEquals(new Applied(triggerId, 2), result.reply());
+    assertEquals(new State(null, 2, true, Map.of(),
+        closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2)))), result.state());
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
     assertEquals(ids(1, 2), sent.eventIds());
-    assertEquals(new State(null, 2, true, Map.of(), List.of(), null), result.state());
+    HeldBroadcaster.Held append = log.next();
+    shard.expectNoMessage(QUIET); // still draining
+    append.answer().complete(2L);
     shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertEquals(new Sent(2, Samples.T0), lastJournaled());
     publishes.expectNoMessage(QUIET);
   }
 
@@ -1040,13 +1244,13 @@ class TriggerEntityTest {
     clock.advance(Duration.ofSeconds(59)); // one second of the cutoff left
 
     State recovered = entity.restart().state();
-    assertEquals(numberedRange(1, 1), recovered.batch());
-    assertEquals(Samples.T0, recovered.batchOpenedAt());
+    assertEquals(numberedRange(1, 1), recovered.outbox().open());
+    assertEquals(Samples.T0, recovered.outbox().openedAt());
 
     publishes.expectNoMessage(Duration.ofMillis(300)); // re-armed for what is left, not fired at once
     Published sent = publishes.receiveMessage(DEADLINE); // and not for a fresh 60 s
     assertEquals(ids(1, 1), sent.eventIds());
-    assertEquals(new BatchFlushed(1, Samples.T0.plusSeconds(59)), lastJournaled());
+    awaitLastJournaled(new Sent(1, Samples.T0.plusSeconds(59)));
   }
 
   @Test
@@ -1067,23 +1271,51 @@ class TriggerEntityTest {
     entity.restart();
 
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
-    assertEquals(new BatchFlushed(2, Samples.T0.plusSeconds(61)), lastJournaled());
-    assertEquals(List.of(), entity.getState().batch());
+    awaitLastJournaled(new Sent(2, Samples.T0.plusSeconds(61)));
+    assertEquals(List.of(), entity.getState().outbox().open());
   }
 
   @Test
   void aFullBatchRecoveredUnsentIsSentAtOnceAfterRecovery() {
     // A crash between storing the size-th event and storing its flush leaves a full batch behind.
     Trigger trigger = active(1, 3, Duration.ofSeconds(60));
-    entity.initialize(new Configured(trigger), new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0));
+    entity.initialize(new Configured(trigger, false), new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0));
 
     assertEquals(ids(1, 3), publishes.receiveMessage(DEADLINE).eventIds());
     // recorded as sent once the publish is confirmed, a moment after it
     long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!entity.getState().batch().isEmpty()) {
+    while (!entity.getState().outbox().open().isEmpty()) {
       assertTrue(System.nanoTime() < deadline, "the sent batch was never recorded");
       Thread.onSpinWait();
     }
+  }
+
+  @Test
+  void aRecoveredTombstoneWithAClosedBatchSendsItThenPassivates() {
+    Trigger trigger = active(1, 3, Duration.ofSeconds(60));
+    entity.initialize(new Configured(trigger, false),
+        new EventsReceived(REGISTRY, 2, numberedRange(1, 2), Samples.T0), new Removed(triggerId, 2));
+
+    assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertEquals(new Sent(2, Samples.T0), lastJournaled());
+    assertEquals(new State(null, 2, true, Map.of(), new Outbox(2, List.of(), List.of(), null)), entity.getState());
+  }
+
+  @Test
+  void aJournalOfBatchFlushedRecordsRecoversWhatWasSentAndNumbersOnFromThere() {
+    Trigger trigger = active(1, 2, Duration.ofSeconds(60));
+    entity.initialize(new Configured(trigger, false),
+        new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(2, Samples.T0));
+    State recovered = entity.getState();
+    assertEquals(new Outbox(2, List.of(), numberedRange(3, 3), Samples.T0), recovered.outbox());
+
+    deliver(4, 4);
+
+    Published sent = publishes.receiveMessage(DEADLINE);
+    assertEquals(ids(3, 4), sent.eventIds());
+    assertEquals(3, sent.firstOrdinal());
+    awaitLastJournaled(new Sent(4, Samples.T0));
   }
 
   @Test
@@ -1095,7 +1327,7 @@ class TriggerEntityTest {
     assertTrue(again.hasNoEvents());
     acks.receiveMessage();
     assertEquals(new Delivery.Ack(triggerId, 4), acks.receiveMessage());
-    assertEquals(numberedRange(1, 4), again.state().batch());
+    assertEquals(numberedRange(1, 4), again.state().outbox().open());
   }
 
   @Test
@@ -1191,12 +1423,14 @@ class TriggerEntityTest {
     serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(plain, traced, deleted), Samples.T0), true);
     serialization.verifySerialization(new EventsReceived(REGISTRY, 3, List.of(), Samples.T0), true);
     serialization.verifySerialization(new BatchFlushed(3, Samples.T0), true);
-    serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500))), true);
+    serialization.verifySerialization(new Sent(3, Samples.T0), true);
+    serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500)), false), true);
     serialization.verifySerialization(new Removed(triggerId, 4), true);
     serialization.verifySerialization(
         new State(active(1, 3, Duration.ofSeconds(20)), 1, false, Map.of(REGISTRY, 3L, OTHER_REGISTRY, 9L),
-            List.of(plain, traced, deleted), Samples.T0), true);
-    serialization.verifySerialization(new State(null, 0, false, Map.of(), List.of(), null), true);
+            new Outbox(4, List.of(new Outbox.Closed(CrEvents.target("/old"), 2, List.of(plain))),
+                List.of(traced, deleted), Samples.T0)), true);
+    serialization.verifySerialization(new State(null, 0, false, Map.of(), Outbox.EMPTY), true);
     serialization.verifySerialization(
         new Runtime(triggerId, active(1, 3, Duration.ofSeconds(20)), 1, false, 2, Map.of(REGISTRY, 3L)), true);
   }
@@ -1207,6 +1441,6 @@ class TriggerEntityTest {
     CrEvent traced = new CrEvent("crtpk611000000000002", EventType.CREATE_IMAGE, REGISTRY, CrEvents.FOLDER,
         CrEvents.CLOUD, "ubuntu", CrEvents.DIGEST, CrEvents.IMAGE_ID, "latest", List.of(), Samples.T0, CrEvents.TRACE, null);
     deliver(REGISTRY, List.of(new Delivery.Sequenced(1, numbered(1)), new Delivery.Sequenced(2, traced)));
-    assertEquals(List.of(numbered(1), traced), entity.restart().state().batch());
+    assertEquals(List.of(numbered(1), traced), entity.restart().state().outbox().open());
   }
 }
