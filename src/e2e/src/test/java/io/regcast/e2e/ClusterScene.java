@@ -203,8 +203,13 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
 
   /** The client's messages without the warm-up ones, each as its event numbers. */
   static List<List<Long>> measured(BroadcastClient client) {
+    return measured(client.messages());
+  }
+
+  /** These messages without the warm-up ones, each as its event numbers. */
+  static List<List<Long>> measured(List<BroadcastClient.Message> messages) {
     List<List<Long>> out = new ArrayList<>();
-    for (BroadcastClient.Message m : client.messages()) {
+    for (BroadcastClient.Message m : messages) {
       List<Long> numbers = numbers(m);
       if (numbers.isEmpty() || numbers.stream().anyMatch(n -> n < WARM_UP)) {
         out.add(numbers);

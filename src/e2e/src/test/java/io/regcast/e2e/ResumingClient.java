@@ -110,6 +110,29 @@ final class ResumingClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until none of {@code clients} has received anything for {@code quiet}: whatever else was
+   * coming (a batch sent again) has arrived. Blocks on the first client's connection, counts all.
+   */
+  static void awaitQuiet(List<ResumingClient> clients, Duration quiet) throws InterruptedException {
+    while (true) {
+      int before = clients.stream().mapToInt(c -> c.messages().size()).sum();
+      clients.get(0).current().poll(quiet);
+      if (clients.stream().mapToInt(c -> c.messages().size()).sum() == before) {
+        return;
+      }
+    }
+  }
+
+  /** When the first message of connection {@code session} (0 = the first) arrived, or 0 if none did. */
+  long firstMessageOf(int session) {
+    List<BroadcastClient> all = sessions();
+    if (session >= all.size() || all.get(session).messages().isEmpty()) {
+      return 0;
+    }
+    return all.get(session).messages().get(0).nanos();
+  }
+
   /** Whether the watcher gave up reconnecting (an AssertionError naming why). */
   void requireWatching() {
     Throwable failed = failure;
