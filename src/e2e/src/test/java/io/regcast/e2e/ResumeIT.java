@@ -449,13 +449,24 @@ class ResumeIT {
       long stopping = System.nanoTime();
       int exit = node.stopGracefully();
       assertTrue(exit == 0 || exit == 143, "exit code after SIGTERM: " + exit);
-      node = started(node.relaunch("resume-2"));
+      // What the path's URL answers while the node starts, as the browser's reconnects would see it.
+      StartupProbe probe = new StartupProbe(sseUrl(scene), page.origin().toString());
+      try {
+        node = started(node.relaunch("resume-2"));
+      } finally {
+        probe.stopOnceServed(WAIT);
+      }
       api = new JsonHttp(node.baseUrl());
       long ready = System.nanoTime();
       for (long n = 5; n <= 7; n++) {
         scene.ingest(api, n);
       }
-      stream.awaitNumber(7);
+      try {
+        stream.awaitNumber(7);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "\nwhile the node started, an event-stream request on the path"
+            + " (Origin allowed) got: " + probe, e);
+      }
       long backAt = stream.lastOpenAt;
       scene.ingest(api, 8);
       PageStream.Received eighth = stream.next();
@@ -478,9 +489,79 @@ class ResumeIT {
       System.out.printf(
           "[resume 7] headless Chromium's EventSource from an allowed origin got every message once across a SIGTERM"
               + " and relaunch of the node (ids %s; %d errors while it was down; it reconnected by itself %d ms after the"
-              + " node was ready, %d ms after the SIGTERM); an origin not allowed got an error (%s) and nothing: ok"
-              + " (test %d ms)%n",
-          stream.ids(), stream.errors, ms(backAt - ready), ms(backAt - stopping), deniedHow, ms(System.nanoTime() - t0));
+              + " node was ready, %d ms after the SIGTERM; during the start the path answered %s); an origin not allowed"
+              + " got an error (%s) and nothing: ok (test %d ms)%n",
+          stream.ids(), stream.errors, ms(backAt - ready), ms(backAt - stopping), probe, deniedHow,
+          ms(System.nanoTime() - t0));
+    }
+  }
+
+  /**
+   * Requests the event stream of {@code url} every {@value #PROBE_EVERY_MS} ms from its start
+   * until it is answered 200 ({@link #stopOnceServed}), recording each answer ("refused" when
+   * nothing listens) with when it came: a browser's EventSource that reconnects meanwhile gets one
+   * of them, and any answer but 200 makes it give up for good (HTML standard, "fail the connection").
+   */
+  private static final class StartupProbe {
+    private static final long PROBE_EVERY_MS = 25;
+    private static final java.net.http.HttpClient HTTP =
+        java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final long startedAt = System.nanoTime();
+    private final List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.CountDownLatch served = new java.util.concurrent.CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean stop;
+
+    StartupProbe(URI url, String origin) {
+      thread = new Thread(() -> run(url, origin), "startup-probe");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void run(URI url, String origin) {
+      java.net.http.HttpRequest request =
+          java.net.http.HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(2))
+              .header("Accept", "text/event-stream").header("Origin", origin).GET().build();
+      String previous = null;
+      while (!stop) {
+        String answer;
+        try {
+          var response = HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+          response.body().close(); // an event stream does not end by itself
+          answer = Integer.toString(response.statusCode());
+        } catch (java.net.ConnectException refused) {
+          answer = "refused";
+        } catch (IOException e) {
+          answer = e.getClass().getSimpleName();
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (!answer.equals(previous)) {
+          answers.add(answer + " from " + ms(System.nanoTime() - startedAt) + " ms");
+          previous = answer;
+        }
+        if (answer.equals("200")) {
+          served.countDown();
+          return;
+        }
+        try {
+          TimeUnit.MILLISECONDS.sleep(PROBE_EVERY_MS); // polling interval
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    /** Waits (at most {@code deadline}) for a 200, then stops. */
+    void stopOnceServed(Duration deadline) throws InterruptedException {
+      served.await(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      stop = true;
+      thread.interrupt();
+    }
+
+    @Override
+    public String toString() {
+      return String.join(", then ", answers) + " (from the relaunch)";
     }
   }
 
