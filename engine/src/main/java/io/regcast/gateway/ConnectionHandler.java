@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One connection after its handshake, on its event loop, whatever its protocol: the outbound
- * queue with the slow-consumer policy, keep-alives and lifetime (PRODUCT.md §9), and the resume
- * (replay, then live messages without duplicate or hole). {@link WebSocketHandler} and {@link
- * EventStreamHandler} add what their protocols need.
+ * queue with the slow-consumer policy, keep-alives every ping interval, the maximum lifetime (then
+ * closed with 1001), and the resume (replay, then live messages without duplicate or hole). {@link
+ * WebSocketHandler} and {@link EventStreamHandler} add what their protocols need.
  */
 abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);

@@ -115,7 +115,7 @@ final class WebSocketHandler extends ConnectionHandler {
       return;
     }
     if (frame instanceof PongWebSocketFrame) {
-      return; // answers to our keep-alive pings do not count as client activity (PRODUCT.md §9)
+      return; // answers to our keep-alive pings do not count as client activity for the idle timeout
     }
     lastClientFrameMillis = System.currentTimeMillis();
     connection.touch();

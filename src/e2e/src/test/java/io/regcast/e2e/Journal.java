@@ -16,17 +16,16 @@ import java.util.stream.Stream;
 /**
  * What the shared journal (PostgreSQL's {@code event_journal}, read with {@code psql}) holds for a
  * trigger: the authority on what the trigger stored, whatever its clients saw. A trigger's
- * journal is its {@code EventsReceived} (the events that joined its outbox, in the order they
- * joined it: the n-th is the trigger's ordinal n) and {@code Sent} (the path's log confirmed the
- * events up to ordinal {@code upTo}; journals written before the outbox have {@code BatchFlushed}
- * instead: how many of the batch's first events were sent) — events are kept after snapshots (no
- * {@code withDeleteEventsOnSnapshot}), so the whole history is there.
+ * journal is its {@code EventsReceived} (the events that joined its open batch, in the order they
+ * joined it) and {@code Sent} (the path's log holds its events up to this ordinal, the trigger's
+ * running count of batched events; older journals have {@code BatchFlushed}, a count) — events
+ * are kept after snapshots (no {@code withDeleteEventsOnSnapshot}), so the whole history is there.
  * Payloads are Jackson JSON, uncompressed (serialization.conf).
  */
 final class Journal {
   private static final String RECEIVED = "io.regcast.trigger.TriggerEntity$EventsReceived";
-  private static final String FLUSHED = "io.regcast.trigger.TriggerEntity$BatchFlushed";
   private static final String SENT = "io.regcast.trigger.TriggerEntity$Sent";
+  private static final String FLUSHED = "io.regcast.trigger.TriggerEntity$BatchFlushed";
 
   /**
    * The trigger's journal: the event numbers ({@link DistributionEvents#number} of each event's
@@ -50,7 +49,7 @@ final class Journal {
     for (String row : query(postgres, sql)) {
       int space = row.indexOf(' ');
       String manifest = row.substring(0, space);
-      if (!manifest.equals(RECEIVED) && !manifest.equals(FLUSHED) && !manifest.equals(SENT)) {
+      if (!manifest.equals(RECEIVED) && !manifest.equals(SENT) && !manifest.equals(FLUSHED)) {
         continue;
       }
       JsonNode event;
