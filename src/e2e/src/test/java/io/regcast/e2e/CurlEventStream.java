@@ -44,15 +44,8 @@ final class CurlEventStream implements AutoCloseable {
   private final ClientProcess curl;
   private final CompletableFuture<Head> head = new CompletableFuture<>();
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-  private final List<Event> all = new CopyOnWriteArrayList<>();
   /** Body items in order: "retry 1000", "comment", "event <type>", "field <name>" (unknown ones). */
   private final List<String> order = new CopyOnWriteArrayList<>();
-  private final CompletableFuture<Integer> exited = new CompletableFuture<>();
-
-  /** Whether curl has exited (the server ended the stream, or the connection failed). */
-  boolean hasExited() {
-    return exited.isDone();
-  }
   private volatile String retry;
   private volatile int comments;
 
@@ -68,7 +61,6 @@ final class CurlEventStream implements AutoCloseable {
     this.kind = kind;
     this.curl =
         new ClientProcess(kind, new ProcessBuilder(command), this::line, exitCode -> {
-          exited.complete(exitCode);
           head.completeExceptionally(new IllegalStateException("curl exited (" + exitCode + ") before the headers"));
         });
   }
@@ -112,11 +104,6 @@ final class CurlEventStream implements AutoCloseable {
       throw new AssertionError(kind + ": no event within " + deadline + "; so far " + order + details());
     }
     return event;
-  }
-
-  /** Every event dispatched so far, in order. */
-  List<Event> events() {
-    return List.copyOf(all);
   }
 
   /** The body's items in the order they came: "retry N", "comment", "event TYPE", "field NAME". */
@@ -224,7 +211,6 @@ final class CurlEventStream implements AutoCloseable {
   private void dispatch() {
     if (data != null) {
       Event event = new Event(type == null ? "message" : type, data.toString(), ownId, System.nanoTime());
-      all.add(event);
       events.add(event);
       order.add("event " + event.type());
     } else if (ownId != null || type != null) {

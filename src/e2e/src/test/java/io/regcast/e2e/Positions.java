@@ -46,13 +46,4 @@ final class Positions {
   static List<String> ids(List<BroadcastClient.Message> messages) {
     return messages.stream().map(BroadcastClient.Message::id).toList();
   }
-
-  /** {@code count} consecutive ids from {@code first}, as strings. */
-  static List<String> consecutive(long first, int count) {
-    List<String> out = new ArrayList<>();
-    for (long p = first; p < first + count; p++) {
-      out.add(Long.toString(p));
-    }
-    return out;
-  }
 }
