@@ -117,9 +117,23 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Ends the connection, {@code code} being a WebSocket close code (the event stream just ends);
-   * any thread. The connection leaves its path at once.
+   * any thread. The connection leaves its path at once; the rest is the protocol's ({@link #end}).
    */
-  abstract void close(int code, String reason);
+  final void close(int code, String reason) {
+    if (!connection.channel.eventLoop().inEventLoop()) {
+      connection.channel.eventLoop().execute(() -> close(code, reason));
+      return;
+    }
+    if (connection.closing) {
+      return;
+    }
+    connection.closing = true;
+    leave();
+    end(code, reason);
+  }
+
+  /** On the event loop, once: how the protocol says goodbye (a close frame, the stream's last chunk). */
+  abstract void end(int code, String reason);
 
   /** Whether messages must reach it one by one with their positions (the shards ask). */
   final boolean wantsPositions() {

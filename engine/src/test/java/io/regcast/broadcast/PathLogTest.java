@@ -17,16 +17,14 @@ import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
 import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
+import io.regcast.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -53,32 +51,9 @@ class PathLogTest {
   /** What the log handed to the hub: entries, or an announcement of its head. */
   record Published(PathKey path, List<StreamEntry> entries, long head) {}
 
-  static final class TestClock extends Clock {
-    final AtomicReference<Instant> now = new AtomicReference<>(T0);
-
-    void advance(Duration by) {
-      now.updateAndGet(t -> t.plus(by));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   private PathKey path;
   private List<Published> published;
-  private TestClock clock;
+  private ManualClock clock;
   private TestProbe<ClusterSharding.ShardCommand> shard;
   private EventSourcedBehaviorTestKit<Command, Event, State> log;
 
@@ -101,7 +76,7 @@ class PathLogTest {
   void freshLog() {
     path = new PathKey("d5d-" + IDS.incrementAndGet(), "/events");
     published = new CopyOnWriteArrayList<>();
-    clock = new TestClock();
+    clock = new ManualClock(T0);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
     log = logWith(new PathLog.Settings(500, Duration.ofMinutes(2)));
   }

@@ -19,6 +19,7 @@ import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
+import io.regcast.testing.ManualClock;
 import io.regcast.testing.PrometheusText;
 import io.regcast.model.BatchSettings;
 import io.regcast.model.BroadcastTarget;
@@ -45,8 +46,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
@@ -275,34 +273,6 @@ class TriggerEntityTest {
     }
   }
 
-  /** A clock the test moves by hand. */
-  static final class MutableClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    MutableClock(Instant start) {
-      now = new AtomicReference<>(start);
-    }
-
-    void advance(Duration by) {
-      now.updateAndGet(t -> t.plus(by));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   private static ActorTestKit testKit;
 
   private String triggerId;
@@ -312,7 +282,7 @@ class TriggerEntityTest {
   private TestProbe<Call> registryCalls;
   private RecordingRegistries registries;
   private TestProbe<Delivery.Ack> acks;
-  private MutableClock clock;
+  private ManualClock clock;
   private Metrics metrics;
   private EventSourcedBehaviorTestKit<Command, Event, TriggerState> entity;
 
@@ -341,7 +311,7 @@ class TriggerEntityTest {
     registryCalls = testKit.createTestProbe(Call.class);
     registries = new RecordingRegistries(registryCalls);
     acks = testKit.createTestProbe(Delivery.Ack.class);
-    clock = new MutableClock(Samples.T0);
+    clock = new ManualClock(Samples.T0);
     metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
