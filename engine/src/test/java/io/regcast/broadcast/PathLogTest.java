@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.PathLog.Append;
 import io.regcast.broadcast.PathLog.Appended;
 import io.regcast.broadcast.PathLog.Command;
@@ -17,6 +16,7 @@ import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
 import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
+import io.regcast.testing.InMemoryPersistence;
 import io.regcast.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -59,12 +59,7 @@ class PathLogTest {
 
   @BeforeAll
   static void start() {
-    testKit = ActorTestKit.create("PathLogTest",
-        ConfigFactory.parseString("pekko.actor.provider = local\n"
-                + "pekko.persistence.testkit.events.serialize = on\n"
-                + "pekko.persistence.testkit.snapshots.serialize = on")
-            .withFallback(EventSourcedBehaviorTestKit.config())
-            .withFallback(ConfigFactory.load()));
+    testKit = ActorTestKit.create("PathLogTest", InMemoryPersistence.serializingConfig());
   }
 
   @AfterAll

@@ -14,11 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
+import io.regcast.testing.InMemoryPersistence;
 import io.regcast.testing.ManualClock;
 import io.regcast.testing.PrometheusText;
 import io.regcast.model.BatchSettings;
@@ -288,13 +288,7 @@ class TriggerEntityTest {
 
   @BeforeAll
   static void start() {
-    // The testkit's journal must win over application.conf's JDBC journal; no cluster needed.
-    testKit =
-        ActorTestKit.create(
-            "TriggerEntityTest",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .withFallback(ConfigFactory.load()));
+    testKit = ActorTestKit.create("TriggerEntityTest", InMemoryPersistence.config());
   }
 
   @AfterAll
