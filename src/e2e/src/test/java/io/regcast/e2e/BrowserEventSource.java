@@ -15,14 +15,12 @@ import java.util.UUID;
  * browser starts, so that its {@link #origin} can be listed in (or left out of) a gateway's
  * allowed origins; then {@link #open}.
  */
-final class BrowserEventSource implements WsClient {
+final class BrowserEventSource extends BrowserClient {
   /** EventSource.readyState after an error when the browser gave up (CLOSED). */
   static final int CLOSED = 2;
 
-  private final BrowserPage page;
-
   private BrowserEventSource(BrowserPage page) {
-    this.page = page;
+    super(page);
   }
 
   /** Serves the page; nothing connects until {@link #open}. */
@@ -41,16 +39,6 @@ final class BrowserEventSource implements WsClient {
     return this;
   }
 
-  @Override
-  public String kind() {
-    return "headless chromium EventSource";
-  }
-
-  @Override
-  public JsonNode next(Duration deadline) {
-    return page.events().next(deadline);
-  }
-
   /** The page's next event, or null if none within {@code deadline}. */
   JsonNode poll(Duration deadline) {
     return page.events().poll(deadline);
@@ -64,15 +52,5 @@ final class BrowserEventSource implements WsClient {
   @Override
   public void awaitPings(int count, Duration deadline) {
     throw new UnsupportedOperationException("a page does not see the stream's keep-alive comments");
-  }
-
-  @Override
-  public String details() {
-    return page.details();
-  }
-
-  @Override
-  public void close() {
-    page.close();
   }
 }

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * http://127.0.0.1:<port>}, is known before the browser starts ({@link #origin}), e.g. to list it
  * in a gateway's allowed origins. The page gets the URL it is to connect to as {@code ?url=}, and
  * POSTs each event it sees back to {@code /events} here as one JSON object (the events of {@link
- * WsClient}); {@link #events} holds them in order.
+ * WsClient}) with the script {@code clients/browser/report.js}, served here too; {@link #events}
+ * holds them in order.
  *
  * <p>The browser runs with a User-Agent of the test's choosing and in a fresh directory that
  * serves as its profile, HOME and TMPDIR, so it leaves nothing behind: {@link #close} ends the
@@ -34,6 +35,8 @@ import java.util.stream.Stream;
 final class BrowserPage implements AutoCloseable {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final String EVENTS = "/events";
+  /** The script every page loads to report its events ({@code clients/browser/report.js}). */
+  private static final String REPORT_SCRIPT = "report.js";
 
   private final String kind;
   private final String page;
@@ -51,19 +54,21 @@ final class BrowserPage implements AutoCloseable {
   }
 
   /**
-   * Serves {@code clients/browser/<page>} (e.g. "ws-client.html") from now on; the browser is
-   * started by {@link #open}.
+   * Serves {@code clients/browser/<page>} (e.g. "ws-client.html") and the script it reports with
+   * from now on; the browser is started by {@link #open}.
    */
   static BrowserPage serve(String page, String kind) throws IOException {
     if (!Files.isExecutable(CHROMIUM)) {
       throw new IllegalStateException(CHROMIUM + " is missing: apt-get install chromium (.ci/run does)");
     }
-    byte[] html = Files.readAllBytes(ExternalWsClient.clientsDir().resolve("browser").resolve(page));
+    Path pages = ExternalWsClient.clientsDir().resolve("browser");
+    byte[] html = Files.readAllBytes(pages.resolve(page));
+    byte[] reportScript = Files.readAllBytes(pages.resolve(REPORT_SCRIPT));
     // Directly in java.io.tmpdir, not in a test's deeper @TempDir: Chromium's singleton socket
     // goes under TMPDIR, and a Unix socket path over 107 bytes makes it abort at start.
     BrowserPage served = new BrowserPage(kind, page, Files.createTempDirectory("regcast-chromium-"));
     try {
-      served.serve(html);
+      served.serve(html, reportScript);
       return served;
     } catch (RuntimeException e) {
       served.close();
@@ -116,6 +121,11 @@ final class BrowserPage implements AutoCloseable {
             exitCode -> events.add(JsonHttp.JSON.createObjectNode().put("event", "eof").put("exitCode", exitCode)));
   }
 
+  /** e.g. "headless chromium" — for failure messages. */
+  String kind() {
+    return kind;
+  }
+
   /** What the page reported, in order. */
   ClientEvents events() {
     return events;
@@ -137,19 +147,9 @@ final class BrowserPage implements AutoCloseable {
     }
   }
 
-  private void serve(byte[] html) {
-    server.createContext(page, exchange -> {
-      try (exchange) {
-        if (!"GET".equals(exchange.getRequestMethod()) || !page.equals(exchange.getRequestURI().getPath())) {
-          exchange.sendResponseHeaders(404, -1);
-          return;
-        }
-        exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        exchange.sendResponseHeaders(200, html.length);
-        exchange.getResponseBody().write(html);
-      }
-    });
+  private void serve(byte[] html, byte[] reportScript) {
+    serveFile(page, "text/html; charset=utf-8", html);
+    serveFile("/" + REPORT_SCRIPT, "text/javascript; charset=utf-8", reportScript);
     server.createContext(EVENTS, exchange -> {
       try (exchange) {
         if (!"POST".equals(exchange.getRequestMethod())) {
@@ -162,6 +162,22 @@ final class BrowserPage implements AutoCloseable {
     });
     // One thread (the server's own): the page POSTs one event at a time, and they stay in order.
     server.start();
+  }
+
+  /** Answers a GET of exactly {@code path} with {@code body}; anything else below it is a 404. */
+  private void serveFile(String path, String contentType, byte[] body) {
+    server.createContext(path, exchange -> {
+      try (exchange) {
+        if (!"GET".equals(exchange.getRequestMethod()) || !path.equals(exchange.getRequestURI().getPath())) {
+          exchange.sendResponseHeaders(404, -1);
+          return;
+        }
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+      }
+    });
   }
 
   private static JsonNode event(HttpExchange exchange) throws IOException {

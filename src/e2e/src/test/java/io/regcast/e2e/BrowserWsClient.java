@@ -1,6 +1,5 @@
 package io.regcast.e2e;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -15,13 +14,12 @@ import java.util.UUID;
  * <p>The browser runs with a User-Agent of its own ({@link #userAgent}: the gateway lists the
  * connection under it).
  */
-final class BrowserWsClient implements WsClient {
+final class BrowserWsClient extends BrowserClient {
   private final String userAgent;
-  private final BrowserPage page;
 
   private BrowserWsClient(String userAgent, BrowserPage page) {
+    super(page);
     this.userAgent = userAgent;
-    this.page = page;
   }
 
   /**
@@ -45,29 +43,9 @@ final class BrowserWsClient implements WsClient {
     return userAgent;
   }
 
-  @Override
-  public String kind() {
-    return "headless chromium";
-  }
-
-  @Override
-  public JsonNode next(Duration deadline) {
-    return page.events().next(deadline);
-  }
-
   /** A page does not see WebSocket pings: the browser answers them itself. */
   @Override
   public void awaitPings(int count, Duration deadline) {
     throw new UnsupportedOperationException("a browser does not show WebSocket pings to a page");
-  }
-
-  @Override
-  public String details() {
-    return page.details();
-  }
-
-  @Override
-  public void close() {
-    page.close();
   }
 }
