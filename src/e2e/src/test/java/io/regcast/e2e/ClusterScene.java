@@ -144,6 +144,13 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
     throw new AssertionError("notification " + n + " not accepted within " + WAIT + ": last " + last);
   }
 
+  /** Ingests events {@code first} to {@code last}, each accepted before the next is posted. */
+  void ingestEach(JsonHttp api, long first, long last) throws InterruptedException {
+    for (long n = first; n <= last; n++) {
+      ingest(api, n);
+    }
+  }
+
   /**
    * Ingests rounds of one batch of warm-up events until one round's message has reached every
    * client: a new gateway path's subscriptions take a moment to spread through the cluster (see

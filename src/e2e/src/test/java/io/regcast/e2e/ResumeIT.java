@@ -110,9 +110,7 @@ class ResumeIT {
         assertEquals(List.of(1L), numbers(first), first::text);
         assertNotNull(first.id(), () -> "a v1 message has an id: " + first.text());
       }
-      for (long n = 2; n <= 6; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 2, 6);
       List<BroadcastClient.Message> live = take(witness, 6);
 
       long resuming = System.nanoTime();
@@ -167,9 +165,7 @@ class ResumeIT {
         scene.ingest(api, 1);
         first = client.next(WAIT);
       }
-      for (long n = 2; n <= 10; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 2, 10);
       List<BroadcastClient.Message> live = take(witness, 10);
       String fifth = live.get(4).id();
       List<BroadcastClient.Message> retained = live.subList(5, 10);
@@ -235,9 +231,7 @@ class ResumeIT {
     try (BroadcastClient plain = connect(scene, "plain", BroadcastClient.Handshake.PLAIN);
         BroadcastClient v1 = connect(scene, "v1", BroadcastClient.Handshake.V1)) {
       assertEquals("", plain.subprotocol(), "a plain client's 101 names no subprotocol");
-      for (long n = 1; n <= 3; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 1, 3);
       List<BroadcastClient.Message> reference = take(plain, 3);
       List<BroadcastClient.Message> positioned = take(v1, 3);
       for (int i = 0; i < 3; i++) {
@@ -307,9 +301,7 @@ class ResumeIT {
         firstId = first.id();
         assertEquals(witness.next(WAIT).text(), first.text(), "the bytes every v1 client gets");
       }
-      for (long n = 2; n <= 4; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 2, 4);
       List<BroadcastClient.Message> live = take(witness, 3);
       try (ExternalWsClient resumed = kind.start(wsUrl(scene), firstId)) {
         JsonNode open = resumed.expect("open", WAIT);
@@ -369,9 +361,7 @@ class ResumeIT {
     ClusterScene scene = scene("sse-curl", Map.of());
     try (BroadcastClient plain = connect(scene, "plain", BroadcastClient.Handshake.PLAIN);
         BroadcastClient v1 = connect(scene, "v1", BroadcastClient.Handshake.V1)) {
-      for (long n = 1; n <= 3; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 1, 3);
       List<BroadcastClient.Message> reference = new ArrayList<>(take(plain, 3));
       List<BroadcastClient.Message> ids = new ArrayList<>(take(v1, 3));
       String origin = "http://origin.example";
@@ -429,9 +419,7 @@ class ResumeIT {
       stream.expectOpen();
       // The stream's subscription may take a moment: the first message the page gets is a warm-up one.
       long warmUps = warmUp(scene, stream);
-      for (long n = 1; n <= 3; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 1, 3);
       stream.awaitNumber(3);
 
       String deniedHow;
@@ -458,9 +446,7 @@ class ResumeIT {
       }
       api = new JsonHttp(node.baseUrl());
       long ready = System.nanoTime();
-      for (long n = 5; n <= 7; n++) {
-        scene.ingest(api, n);
-      }
+      scene.ingestEach(api, 5, 7);
       try {
         stream.awaitNumber(7);
       } catch (AssertionError e) {
