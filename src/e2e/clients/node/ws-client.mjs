@@ -1,10 +1,15 @@
 // A WebSocket client regcast did not write (npm `ws`), driven by src/e2e's InteropIT.
 //
-//   node ws-client.mjs ws://127.0.0.1:40600/gateways/d4e.../ws
+//   node ws-client.mjs ws://127.0.0.1:40600/gateways/d4e.../ws [--subprotocol regcast.v1] [--last-event-id ID]
+//
+// --subprotocol offers that subprotocol in the upgrade (`ws` then requires the server to choose
+// it); --last-event-id sends the header Last-Event-ID (a regcast.v1 client resuming after an id).
+// Without them the client sends neither, as before.
 //
 // Prints one JSON object per line on stdout (each line written synchronously, so a reader sees
 // it at once):
-//   {"event":"open","connectionId":"..."}               the upgrade succeeded (header value or null)
+//   {"event":"open","connectionId":"..."}               the upgrade succeeded (header value or null);
+//                                                       with --subprotocol also "protocol": the one chosen
 //   {"event":"message","type":"text","data":"..."}      a text message
 //   {"event":"message","type":"binary","data":"<b64>"}  a binary message, base64
 //   {"event":"close","code":1000,"reason":"..."}        the connection closed; exit 0
@@ -19,16 +24,30 @@ function emit(event) {
   process.stdout.write(JSON.stringify(event) + '\n');
 }
 
-const url = process.argv[2];
-if (!url) {
-  process.stderr.write('usage: node ws-client.mjs ws://host:port/path\n');
+function usage() {
+  process.stderr.write('usage: node ws-client.mjs ws://host:port/path [--subprotocol P] [--last-event-id ID]\n');
   process.exit(2);
+}
+
+const [url, ...options] = process.argv.slice(2);
+if (!url) usage();
+let subprotocol = null;
+let lastEventId = null;
+for (let i = 0; i < options.length; i += 2) {
+  const value = options[i + 1];
+  if (value === undefined) usage();
+  if (options[i] === '--subprotocol') subprotocol = value;
+  else if (options[i] === '--last-event-id') lastEventId = value;
+  else usage();
 }
 
 let connectionId = null;
 let opened = false;
 let done = false;
-const ws = new WebSocket(url, { handshakeTimeout: 10_000 });
+const headers = lastEventId === null ? {} : { 'Last-Event-ID': lastEventId };
+const ws = subprotocol === null
+  ? new WebSocket(url, { handshakeTimeout: 10_000, headers })
+  : new WebSocket(url, [subprotocol], { handshakeTimeout: 10_000, headers });
 
 ws.on('upgrade', (response) => {
   const value = response.headers[CONNECTION_ID_HEADER];
@@ -37,7 +56,7 @@ ws.on('upgrade', (response) => {
 
 ws.on('open', () => {
   opened = true;
-  emit({ event: 'open', connectionId });
+  emit(subprotocol === null ? { event: 'open', connectionId } : { event: 'open', connectionId, protocol: ws.protocol });
 });
 
 ws.on('message', (data, isBinary) => {

@@ -15,9 +15,9 @@ import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The role checks of PRODUCT.md §6 for the routes, answered from this node's access mirror: the
- * caller (set by {@link Authentication}) must hold the role on the resource, its folder, its
- * cloud, or the root. A refusal is 403 PERMISSION_DENIED naming the role and the resource.
+ * The role checks for the routes (the reference's roles, see {@link Role}), answered from this
+ * node's access mirror: the caller (set by {@link Authentication}) must hold the role on the
+ * resource, its folder, its cloud, or the root. A refusal is 403 PERMISSION_DENIED naming the role and the resource.
  */
 final class Authorizer {
   static final AttributeKey<Subject> CALLER = AttributeKey.create("regcast-caller", Subject.class);

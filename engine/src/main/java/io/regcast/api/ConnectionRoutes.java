@@ -32,8 +32,8 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The connections API of PRODUCT.md §7 ({@code /apigateways/websocket/v1/connections/{id}}: get,
- * {@code :send}, disconnect) and a gateway's connection list, for connections on any node.
+ * The reference's WebSocket connections API ({@code /apigateways/websocket/v1/connections/{id}}:
+ * get, {@code :send}, disconnect) and a gateway's connection list, for connections on any node.
  */
 final class ConnectionRoutes {
   static final int MAX_SEND_BYTES = 131072;

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The trigger's JSON (PRODUCT.md §3): reading create and update requests, writing triggers, and
- * merging an update mask into the current trigger.
+ * The trigger's JSON, in the reference's field names and shape: reading create and update
+ * requests, writing triggers, and merging an update mask into the current trigger.
  */
 final class TriggerJson {
   static final String RULE = "rule";

@@ -76,8 +76,10 @@ final class TriggerRoutes {
   }
 
   /**
-   * PRODUCT.md §6: to create or update a trigger the caller may use its service account and pull
-   * from its registry; to be active, the service account may broadcast on the gateway's folder.
+   * The reference's access rule: to create or update a trigger the caller must hold
+   * iam.serviceAccounts.user on its service account and container-registry.images.puller on its
+   * registry; to be active, the service account must hold api-gateway.websocketBroadcaster on the
+   * gateway, its folder or its cloud.
    */
   private void checkDefinition(Subject caller, TriggerDefinition definition, boolean active) {
     var rule = definition.rule();

@@ -45,7 +45,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>The log keeps the path's newest messages by the gateway's {@link HistorySettings} (the
  * retention travels with each append, so a change applies from the next message on) and answers
  * {@link Read} for resuming clients and for nodes that missed a position. Storage stays bounded: a
- * snapshot every {@code snapshotEvery} messages holds what is retained, and the journal entries
+ * snapshot every {@code snapshotEvery} appends holds what is retained, and the journal entries
  * before the one before it are deleted. A second after storing, and after recovery, it announces
  * its head, so a node that never got the last messages (lost on the way, or the log's node died
  * between storing and sending them) reads them.
@@ -56,7 +56,7 @@ public final class PathLog
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "PathLog");
 
   /**
-   * {@code snapshotEvery}: messages between snapshots (and journal deletions); {@code idleAfter}:
+   * {@code snapshotEvery}: appends between snapshots (and journal deletions); {@code idleAfter}:
    * a log that stored nothing for this long stops (and is no longer remembered).
    */
   public record Settings(int snapshotEvery, Duration idleAfter) {}

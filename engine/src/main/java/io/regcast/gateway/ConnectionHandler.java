@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One connection after its handshake, on its event loop, whatever its protocol: the outbound
- * queue with the slow-consumer policy, keep-alives and lifetime (PRODUCT.md §9), and the resume
- * (replay, then live messages without duplicate or hole). {@link WebSocketHandler} and {@link
- * EventStreamHandler} add what their protocols need.
+ * queue with the slow-consumer policy, keep-alives every ping interval, the maximum lifetime (then
+ * closed with 1001), and the resume (replay, then live messages without duplicate or hole). {@link
+ * WebSocketHandler} and {@link EventStreamHandler} add what their protocols need.
  */
 abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -117,9 +117,23 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Ends the connection, {@code code} being a WebSocket close code (the event stream just ends);
-   * any thread. The connection leaves its path at once.
+   * any thread. The connection leaves its path at once; the rest is the protocol's ({@link #end}).
    */
-  abstract void close(int code, String reason);
+  final void close(int code, String reason) {
+    if (!connection.channel.eventLoop().inEventLoop()) {
+      connection.channel.eventLoop().execute(() -> close(code, reason));
+      return;
+    }
+    if (connection.closing) {
+      return;
+    }
+    connection.closing = true;
+    leave();
+    end(code, reason);
+  }
+
+  /** On the event loop, once: how the protocol says goodbye (a close frame, the stream's last chunk). */
+  abstract void end(int code, String reason);
 
   /** Whether messages must reach it one by one with their positions (the shards ask). */
   final boolean wantsPositions() {

@@ -3,7 +3,7 @@ package io.regcast.gateway;
 import io.regcast.model.JsonSerializable;
 import java.time.Instant;
 
-/** A connection as the connections API shows it (PRODUCT.md §7), from whichever node holds it. */
+/** A connection as the connections API shows it (the reference's fields), from any node. */
 public record ConnectionInfo(
     String id,
     String gatewayId,

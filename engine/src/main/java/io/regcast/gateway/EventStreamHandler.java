@@ -23,18 +23,9 @@ final class EventStreamHandler extends ConnectionHandler {
     }
   }
 
-  /** Ends the stream ({@code code} has no meaning here); any thread. */
+  /** The stream's last chunk ({@code code} has no meaning here). */
   @Override
-  void close(int code, String reason) {
-    if (!connection.channel.eventLoop().inEventLoop()) {
-      connection.channel.eventLoop().execute(() -> close(code, reason));
-      return;
-    }
-    if (connection.closing) {
-      return;
-    }
-    connection.closing = true;
-    leave();
+  void end(int code, String reason) {
     connection.channel.writeAndFlush(EventChunks.end()).addListener(ChannelFutureListener.CLOSE);
   }
 

@@ -48,16 +48,42 @@ public final class GatewayServer {
   private final LocalConnections connections;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
-  private final Channel serverChannel;
+  private final ServerBootstrap bootstrap;
+  private final boolean epoll;
+  /** Null until {@link #listen}. */
+  private volatile Channel serverChannel;
 
   private GatewayServer(
-      GatewaySettings settings, LocalConnections connections, EventLoopGroup boss, EventLoopGroup workers,
-      Channel serverChannel) {
+      GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
+      StreamHistory history, int memoryTail, Metrics metrics) {
     this.settings = settings;
-    this.connections = connections;
-    this.boss = boss;
-    this.workers = workers;
-    this.serverChannel = serverChannel;
+    this.epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"), io);
+    this.workers =
+        new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("gateway-io"), io);
+    this.connections = new LocalConnections(metrics, directory, memoryTail);
+    ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer);
+    this.bootstrap =
+        new ServerBootstrap()
+            .group(boss, workers)
+            .channel(channelType)
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.pipeline()
+                        .addLast("http", new HttpServerCodec(4096, 8192, 8192))
+                        .addLast("aggregator", new HttpObjectAggregator(8192))
+                        .addLast("handshake", new HandshakeHandler(context));
+                  }
+                });
   }
 
   /**
@@ -66,52 +92,27 @@ public final class GatewayServer {
    */
   public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken, Metrics metrics)
       throws InterruptedException {
-    return start(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, NO_HISTORY, DEFAULT_MEMORY_TAIL, metrics);
+    return create(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, NO_HISTORY, DEFAULT_MEMORY_TAIL, metrics)
+        .listen();
   }
 
   /**
-   * Binds the listener; blocks until bound (start-up only). {@code history} answers the resumes
-   * the in-memory tails cannot; {@code memoryTail} is how many messages each path's tail keeps at
-   * most (fewer when its gateway keeps fewer).
+   * The gateway, not listening yet ({@link #listen}): the node broadcasts to it from the start, and
+   * binds it once it knows its gateways — a client that came earlier would be told 404 for a path
+   * that exists (which a browser's EventSource takes as final), rather than find no listener and
+   * retry. {@code history} answers the resumes the in-memory tails cannot; {@code memoryTail} is
+   * how many messages each path's tail keeps at most (fewer when its gateway keeps fewer).
    */
-  public static GatewayServer start(
+  public static GatewayServer create(
       GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
-      StreamHistory history, int memoryTail, Metrics metrics)
-      throws InterruptedException {
-    boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-    Class<? extends ServerChannel> channelType =
-        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"), io);
-    EventLoopGroup workers =
-        new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("gateway-io"), io);
-    LocalConnections connections = new LocalConnections(metrics, directory, memoryTail);
-    ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer);
+      StreamHistory history, int memoryTail, Metrics metrics) {
+    return new GatewayServer(settings, directory, nodeToken, authorizer, history, memoryTail, metrics);
+  }
+
+  /** Binds the listener; blocks until bound (start-up only). */
+  public GatewayServer listen() throws InterruptedException {
     try {
-      Channel channel =
-          new ServerBootstrap()
-              .group(boss, workers)
-              .channel(channelType)
-              .option(ChannelOption.SO_BACKLOG, 4096)
-              .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-              .childOption(ChannelOption.TCP_NODELAY, true)
-              .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-              .childHandler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                      ch.pipeline()
-                          .addLast("http", new HttpServerCodec(4096, 8192, 8192))
-                          .addLast("aggregator", new HttpObjectAggregator(8192))
-                          .addLast("handshake", new HandshakeHandler(context));
-                    }
-                  })
-              .bind(settings.host(), settings.port())
-              .sync()
-              .channel();
-      log.info("Gateway listening on ws://{}:{} ({})", settings.host(),
-          ((InetSocketAddress) channel.localAddress()).getPort(), epoll ? "epoll" : "nio");
-      return new GatewayServer(settings, connections, boss, workers, channel);
+      serverChannel = bootstrap.bind(settings.host(), settings.port()).sync().channel();
     } catch (Exception e) {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -119,6 +120,8 @@ public final class GatewayServer {
           "cannot listen for WebSocket clients on " + settings.host() + ":" + settings.port() + " ("
               + e.getMessage() + "); set regcast.gateway.port / REGCAST_GATEWAY_PORT to a free port", e);
     }
+    log.info("Gateway listening on ws://{}:{} ({})", settings.host(), address().getPort(), epoll ? "epoll" : "nio");
+    return this;
   }
 
   public InetSocketAddress address() {
@@ -190,7 +193,9 @@ public final class GatewayServer {
    * clients to answer, then stops Netty's threads.
    */
   public void stop() {
-    serverChannel.close().syncUninterruptibly();
+    if (serverChannel != null) {
+      serverChannel.close().syncUninterruptibly();
+    }
     var open = List.copyOf(connections.all());
     open.forEach(h -> h.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE.code(), "server shutting down"));
     long deadline = System.nanoTime() + settings.closeGrace().toNanos();

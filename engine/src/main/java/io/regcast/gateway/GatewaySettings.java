@@ -3,8 +3,8 @@ package io.regcast.gateway;
 import java.time.Duration;
 
 /**
- * The {@code regcast.gateway} block: the listener, the WebSocket limits of PRODUCT.md §5 and §9,
- * and the slow-consumer policy.
+ * The {@code regcast.gateway} block: the listener, the WebSocket limits (frame and message size,
+ * ping interval, idle timeout, maximum lifetime), and the slow-consumer policy.
  *
  * @param domain Host-based routing: a request for host {@code {gatewayId}.{domain}} is routed by
  *     its path alone; empty = only {@code /gateways/{gatewayId}{path}} URLs

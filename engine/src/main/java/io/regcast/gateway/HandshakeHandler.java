@@ -140,12 +140,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
    */
   private void openEventStream(
       ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, PathKey key, String lastEventId) {
-    String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-    HttpHeaders cors = cors(key, origin);
+    HttpHeaders cors = corsOrRefuse(ctx, key, request);
     if (cors == null) {
-      answer(ctx, HttpResponseStatus.FORBIDDEN,
-          "origin " + origin + " may not read gateway " + key.gatewayId() + " (not in its allowedOrigins)",
-          HttpHeaders.EMPTY_HEADERS);
       return;
     }
     if (!authorized(ctx, request, uri, key, cors)) {
@@ -170,14 +166,22 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
     handler.opened();
   }
 
-  /** A browser asks whether its page may read the event stream. */
-  private void preflight(ChannelHandlerContext ctx, PathKey key, FullHttpRequest request) {
+  /** The CORS headers for the request's origin; null when it may not read the gateway (answered 403). */
+  private HttpHeaders corsOrRefuse(ChannelHandlerContext ctx, PathKey key, FullHttpRequest request) {
     String origin = request.headers().get(HttpHeaderNames.ORIGIN);
     HttpHeaders cors = cors(key, origin);
     if (cors == null) {
       answer(ctx, HttpResponseStatus.FORBIDDEN,
           "origin " + origin + " may not read gateway " + key.gatewayId() + " (not in its allowedOrigins)",
           HttpHeaders.EMPTY_HEADERS);
+    }
+    return cors;
+  }
+
+  /** A browser asks whether its page may read the event stream. */
+  private void preflight(ChannelHandlerContext ctx, PathKey key, FullHttpRequest request) {
+    HttpHeaders cors = corsOrRefuse(ctx, key, request);
+    if (cors == null) {
       return;
     }
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);

@@ -60,20 +60,11 @@ final class WebSocketHandler extends ConnectionHandler {
   }
 
   /**
-   * Starts the closing handshake with {@code code}; any thread. The TCP connection is cut when the
-   * client answers, or after the close grace.
+   * The closing handshake with {@code code}: the TCP connection is cut when the client answers, or
+   * after the close grace.
    */
   @Override
-  void close(int code, String reason) {
-    if (!connection.channel.eventLoop().inEventLoop()) {
-      connection.channel.eventLoop().execute(() -> close(code, reason));
-      return;
-    }
-    if (connection.closing) {
-      return;
-    }
-    connection.closing = true;
-    leave();
+  void end(int code, String reason) {
     connection.channel
         .writeAndFlush(new CloseWebSocketFrame(code, reason))
         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -115,7 +106,7 @@ final class WebSocketHandler extends ConnectionHandler {
       return;
     }
     if (frame instanceof PongWebSocketFrame) {
-      return; // answers to our keep-alive pings do not count as client activity (PRODUCT.md §9)
+      return; // answers to our keep-alive pings do not count as client activity for the idle timeout
     }
     lastClientFrameMillis = System.currentTimeMillis();
     connection.touch();

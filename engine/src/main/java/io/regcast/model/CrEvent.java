@@ -4,11 +4,11 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * One container registry event as a trigger sees it (PRODUCT.md §2, §5). {@code repository} is
- * the image name without the registry prefix; {@code imageTags} are the tags a deleted image had
- * (used by the tag filter, not rendered); {@code trace} may be null. {@code ingestedAt} is when
- * regcast took the ingest request that carried it (for the ingest-to-socket latency; not rendered;
- * null in journals written before it was recorded).
+ * One container registry event as a trigger sees it: what its filter tests and its message
+ * renders. {@code repository} is the image name without the registry prefix; {@code imageTags} are
+ * the tags a deleted image had (used by the tag filter, not rendered); {@code trace} may be null.
+ * {@code ingestedAt} is when regcast took the ingest request that carried it (for the
+ * ingest-to-socket latency; not rendered; null in journals written before it was recorded).
  */
 public record CrEvent(
     String eventId,

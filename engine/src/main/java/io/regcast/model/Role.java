@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * The roles of PRODUCT.md §6. A role bound on a cloud applies to its folders and everything in
- * them; on a folder, to its resources. {@link #grants} says which roles a role includes.
+ * The roles, with the reference product's ids. A role bound on a cloud applies to its folders and
+ * everything in them; on a folder, to its resources. {@link #grants} says which roles a role includes.
  */
 public enum Role {
   ADMIN("admin"),

@@ -129,19 +129,12 @@ public final class Node implements AutoCloseable {
       GatewayDirectory directory = new GatewayDirectory(settings.gateway().domain(), settings.history().defaults());
       AccessMirror access = new AccessMirror();
       GatewayAccess gatewayAccess = new GatewayAccess(access);
-      // The hub answers resumes but needs the gateway to exist first; a resume in between (the
-      // listener is up, the node not yet ready) is refused and the client retries.
+      // The hub answers resumes but is made after the gateway it broadcasts to; resumes come only
+      // once the gateway listens, by then the hub is there.
       AtomicReference<ActorRef<PathHub.Command>> hubRef = new AtomicReference<>();
-      StreamHistory resumes = (path, lastEventId, target) -> {
-        ActorRef<PathHub.Command> current = hubRef.get();
-        if (current == null) {
-          target.unavailable("the node is starting");
-        } else {
-          PathHub.history(current).resume(path, lastEventId, target);
-        }
-      };
+      StreamHistory resumes = (path, lastEventId, target) -> PathHub.history(hubRef.get()).resume(path, lastEventId, target);
       GatewayServer gateway =
-          GatewayServer.start(settings.gateway(), directory, Connections.localToken(system), gatewayAccess,
+          GatewayServer.create(settings.gateway(), directory, Connections.localToken(system), gatewayAccess,
               resumes, settings.history().memoryTail(), metrics);
       CoordinatedShutdown.get(system)
           .addTask(
@@ -178,6 +171,7 @@ public final class Node implements AutoCloseable {
             .toCompletableFuture()
             .get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       }
+      gateway.listen(); // now that it knows the gateways
       var services = new AdminApi.Services(
           new Connections(system, settings.http().askTimeout()), gatewayFeed, access, accessFeed, metrics);
       ServerBinding http = AdminApi.bind(system, settings.adminApi(), services).toCompletableFuture()

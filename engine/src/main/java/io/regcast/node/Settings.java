@@ -86,6 +86,9 @@ public record Settings(
         api.maxPageSize(), reconcile.timeout(), history.defaults());
   }
 
+  /** The largest message a trigger may render: it travels between nodes, as base64 JSON, in one 2 MiB frame. */
+  static final long MAX_MESSAGE_BYTES = 1024 * 1024;
+
   public static Settings from(Config root) {
     Config c = root.getConfig("regcast");
     Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath().normalize();
@@ -140,6 +143,9 @@ public record Settings(
             (int) positive(c, "registry.snapshot-every", c.getInt("registry.snapshot-every")),
             positive(c, "registry.redeliver-interval", c.getDuration("registry.redeliver-interval")),
             (int) positive(c, "registry.max-events-per-delivery", c.getInt("registry.max-events-per-delivery")));
+    if (c.getBytes("trigger.max-message-size") > MAX_MESSAGE_BYTES) {
+      throw invalid(c, "trigger.max-message-size", "must be at most 1m (a message crosses nodes in one remoting frame)");
+    }
     TriggerEntity.Settings trigger =
         new TriggerEntity.Settings(
             (int) positive(c, "trigger.max-message-size", c.getBytes("trigger.max-message-size")),

@@ -13,9 +13,12 @@ import java.util.TreeSet;
 
 /**
  * What a registry holds: per repository, each image (manifest digest) with its tags in the order
- * they were created. {@link #apply} turns a raw operation into the CR events it means (PRODUCT.md
- * §2, §9) and updates the index. Mutable: it lives inside {@link RegistryEntity}'s state and is
- * changed only by its event handler; {@link #copy()} gives the immutable form snapshots store.
+ * they were created. {@link #apply} turns a raw operation into the CR events it means (a push:
+ * CreateImage for a new digest, then for a tag DeleteImageTag off the image it moved from and
+ * CreateImageTag; an image delete: DeleteImage, then DeleteImageTag per tag it had; repeats and
+ * unknown digests or tags: nothing; typed events pass as they are) and updates the index. Mutable:
+ * it lives inside {@link RegistryEntity}'s state and is changed only by its event handler; {@link
+ * #copy()} gives the immutable form snapshots store.
  */
 final class ImageIndex {
   /** repository → digest → tags in creation order. */

@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The message a batch becomes (PRODUCT.md §5), keys in the reference's order:
+ * The message a batch becomes, keys in the reference's order:
  * {@code {"messages":[{"event_metadata":{…},"details":{…}}, …]}}. Rendered once per batch; a batch
  * whose message would exceed the size limit becomes several messages, each valid, order kept.
  */
@@ -26,16 +26,24 @@ final class MessageRenderer {
 
   private MessageRenderer() {}
 
+  /** A rendered message and how many of the batch's events (the next ones, in order) it holds. */
+  record Rendered(byte[] bytes, int events) {}
+
   /** The messages for {@code events}, each at most {@code maxBytes} (an event alone may exceed it). */
   static List<byte[]> render(List<CrEvent> events, int maxBytes) {
-    List<byte[]> messages = new ArrayList<>();
+    return renderCounted(events, maxBytes).stream().map(Rendered::bytes).toList();
+  }
+
+  /** {@link #render}, each message with the number of events it holds. */
+  static List<Rendered> renderCounted(List<CrEvent> events, int maxBytes) {
+    List<Rendered> messages = new ArrayList<>();
     ByteArrayOutputStream current = new ByteArrayOutputStream();
     int inCurrent = 0;
     for (CrEvent event : events) {
       byte[] item = renderEvent(event);
       int sizeIfAdded = OPEN.length + current.size() + (inCurrent > 0 ? 1 : 0) + item.length + CLOSE.length;
       if (inCurrent > 0 && sizeIfAdded > maxBytes) {
-        messages.add(wrap(current));
+        messages.add(new Rendered(wrap(current), inCurrent));
         current.reset();
         inCurrent = 0;
       }
@@ -46,7 +54,7 @@ final class MessageRenderer {
       inCurrent++;
     }
     if (inCurrent > 0) {
-      messages.add(wrap(current));
+      messages.add(new Rendered(wrap(current), inCurrent));
     }
     return messages;
   }

@@ -31,8 +31,11 @@ public record Outbox(long sentUpTo, List<Closed> closed, List<CrEvent> open, Ins
     }
   }
 
-  /** Events {@code firstOrdinal..lastOrdinal()} of the trigger, to send to {@code target} as one batch. */
-  public record Batch(BroadcastTarget target, long firstOrdinal, List<CrEvent> events) {
+  /**
+   * Events {@code firstOrdinal..lastOrdinal()} of the trigger that are due, to send to {@code
+   * target} as batches of at most {@code size} (in order: the first {@code size}, the next, …).
+   */
+  public record Batch(BroadcastTarget target, long firstOrdinal, List<CrEvent> events, int size) {
     public Batch {
       events = List.copyOf(events);
     }
@@ -81,23 +84,27 @@ public record Outbox(long sentUpTo, List<Closed> closed, List<CrEvent> open, Ins
   }
 
   /**
-   * The batch to send now: the first closed events (at most their size), else the first {@code
-   * size} open events once there are {@code size} of them or {@code cutoffReached}.
+   * What is due now: the first closed batch's events, else the open batch's full batches of
+   * {@code size} — or all of it once {@code cutoffReached}. A backlog of several batches goes out
+   * together (one append, one commit), at most {@code maxBatches} of them.
    */
-  public Optional<Batch> next(BroadcastTarget target, int size, boolean cutoffReached) {
-    return nextClosed().or(() -> open.size() >= size || (cutoffReached && !open.isEmpty())
-        ? Optional.of(new Batch(target, sentUpTo + 1, open.subList(0, Math.min(size, open.size()))))
-        : Optional.empty());
+  public Optional<Batch> next(BroadcastTarget target, int size, boolean cutoffReached, int maxBatches) {
+    return nextClosed(maxBatches).or(() -> {
+      int due = cutoffReached ? open.size() : open.size() / size * size;
+      due = Math.min(due, size * maxBatches);
+      return due == 0 ? Optional.empty() : Optional.of(new Batch(target, sentUpTo + 1, open.subList(0, due), size));
+    });
   }
 
-  /** The first closed events (at most their size): all that may go without a definition. */
-  public Optional<Batch> nextClosed() {
+  /** The first closed batch's events, at most {@code maxBatches} batches: all that may go without a definition. */
+  public Optional<Batch> nextClosed(int maxBatches) {
     if (closed.isEmpty()) {
       return Optional.empty();
     }
     Closed head = closed.get(0);
     List<CrEvent> events = head.events();
-    return Optional.of(new Batch(head.target(), sentUpTo + 1, events.subList(0, Math.min(head.size(), events.size()))));
+    int due = Math.min(events.size(), head.size() * maxBatches);
+    return Optional.of(new Batch(head.target(), sentUpTo + 1, events.subList(0, due), head.size()));
   }
 
   /** Whether confirming up to {@code upTo} takes events of the open batch (the rest then opens anew). */

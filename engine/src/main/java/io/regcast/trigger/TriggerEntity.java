@@ -50,7 +50,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class TriggerEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
-        TriggerEntity.Command, TriggerEntity.Event, TriggerEntity.State> {
+        TriggerEntity.Command, TriggerEntity.Event, TriggerState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Trigger");
 
@@ -58,8 +58,9 @@ public final class TriggerEntity
   public record Settings(int maxMessageBytes, Duration subscribeRetry, int snapshotEvery) {}
 
   /**
-   * Whether a service account may broadcast to a gateway right now (PRODUCT.md §6, checked again
-   * at delivery); the node answers it from its access mirror.
+   * Whether a service account may broadcast to a gateway right now (it needs the role {@code
+   * api-gateway.websocketBroadcaster} on the gateway, checked again for every batch); the node
+   * answers it from its access data.
    */
   @FunctionalInterface
   public interface BroadcastPermission {
@@ -126,11 +127,11 @@ public final class TriggerEntity
   }
 
   /**
-   * The path's log holds this trigger's events up to {@code upTo} after the append of {@code
-   * firstOrdinal..lastOrdinal} as {@code messages} messages — none for a batch dropped for lack of
-   * access, which counts as confirmed.
+   * The path's log holds this trigger's events up to {@code upTo} after an append that ended at
+   * {@code lastOrdinal}, of the events due up to {@code dueUpTo} (a batch dropped for lack of
+   * access counts as confirmed).
    */
-  private record Confirmed(long firstOrdinal, long lastOrdinal, long upTo, int messages) implements Command {}
+  private record Confirmed(long lastOrdinal, long dueUpTo, long upTo) implements Command {}
 
   private record NotConfirmed(String reason) implements Command {}
 
@@ -152,7 +153,10 @@ public final class TriggerEntity
 
   public sealed interface Event extends JsonSerializable {}
 
-  /** A new revision; {@code closesOpenBatch}: the open batch goes on as it was meant to (PRODUCT.md §9). */
+  /**
+   * A new revision; {@code closesOpenBatch}: the open batch is closed to go out as it was meant to
+   * (a pause or a change never loses what was batched).
+   */
   public record Configured(Trigger trigger, boolean closesOpenBatch) implements Event {}
 
   /** Deleted: the open batch is closed to go where it was meant to, then the entity lets go. */
@@ -170,67 +174,6 @@ public final class TriggerEntity
    * ordinal, read from older journals only.
    */
   public record BatchFlushed(int count, Instant at) implements Event {}
-
-  /** The trigger, its watermark per registry, and what it has batched and not had confirmed. */
-  public record State(Trigger trigger, long revision, boolean removed, Map<String, Long> watermarks, Outbox outbox)
-      implements JsonSerializable {
-    static final State EMPTY = new State(null, 0, false, Map.of(), Outbox.EMPTY);
-
-    public State {
-      watermarks = Map.copyOf(watermarks);
-    }
-
-    boolean unconfigured() {
-      return trigger == null && !removed;
-    }
-
-    boolean active() {
-      return trigger != null && trigger.status() == TriggerStatus.ACTIVE;
-    }
-
-    boolean paused() {
-      return trigger != null && trigger.status() == TriggerStatus.PAUSED;
-    }
-
-    long watermark(String registryId) {
-      return watermarks.getOrDefault(registryId, 0L);
-    }
-
-    /** The batch to send now, if any: without a definition only closed batches are left. */
-    Optional<Outbox.Batch> nextBatch(boolean cutoffReached) {
-      return trigger == null
-          ? outbox.nextClosed()
-          : outbox.next(rule().target(), rule().batchSettings().size(), cutoffReached);
-    }
-
-    ContainerRegistryRule rule() {
-      return trigger.definition().rule();
-    }
-
-    State configured(Configured e) {
-      return new State(e.trigger(), e.trigger().revision(), false, watermarks,
-          e.closesOpenBatch() ? closedOpenBatch() : outbox);
-    }
-
-    State afterRemoval(Removed e) {
-      return new State(null, e.revision(), true, Map.of(), closedOpenBatch());
-    }
-
-    /** An open batch exists only under a definition: it is closed with that one's target and size. */
-    private Outbox closedOpenBatch() {
-      return outbox.open().isEmpty() ? outbox : outbox.closeOpen(rule().target(), rule().batchSettings().size());
-    }
-
-    State received(EventsReceived e) {
-      Map<String, Long> marks = new HashMap<>(watermarks);
-      marks.merge(e.registryId(), e.upToSeq(), Math::max);
-      return new State(trigger, revision, removed, marks, outbox.received(e.matched(), e.at()));
-    }
-
-    State sent(long upTo, Instant at) {
-      return new State(trigger, revision, removed, watermarks, outbox.sent(upTo, at));
-    }
-  }
 
   // ---- behaviour ----
 
@@ -271,8 +214,8 @@ public final class TriggerEntity
   }
 
   @Override
-  public State emptyState() {
-    return State.EMPTY;
+  public TriggerState emptyState() {
+    return TriggerState.EMPTY;
   }
 
   @Override
@@ -281,7 +224,7 @@ public final class TriggerEntity
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<TriggerState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           subscribe(state);
@@ -296,21 +239,21 @@ public final class TriggerEntity
    * drops it. What follows applies to every state.
    */
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  public CommandHandlerWithReply<Command, Event, TriggerState> commandHandler() {
     var handlers = newCommandHandlerWithReplyBuilder();
-    handlers.forState(State::removed)
+    handlers.forState(TriggerState::removed)
         .onCommand(Configure.class, (state, cmd) -> Effect().reply(cmd.replyTo(), applied(state)))
         .onCommand(Remove.class, this::onRemoveAgain)
         .onCommand(Deliver.class, this::refuseDelivery);
-    handlers.forState(State::unconfigured)
+    handlers.forState(TriggerState::unconfigured)
         .onCommand(Configure.class, (state, cmd) -> configure(state, cmd, false))
         .onCommand(Deliver.class, (state, cmd) -> {
           cmd.ackTo().tell(new Delivery.Ack(triggerId, lastSeq(cmd)));
           return Effect().noReply();
         });
-    handlers.forState(State::active)
+    handlers.forState(TriggerState::active)
         .onCommand(Deliver.class, (state, cmd) -> onDeliver(state, cmd, true));
-    handlers.forState(State::paused)
+    handlers.forState(TriggerState::paused)
         .onCommand(Deliver.class, (state, cmd) -> onDeliver(state, cmd, false));
     handlers.forAnyState()
         .onCommand(Configure.class, (state, cmd) -> configure(state, cmd, closesOpenBatch(state, cmd.trigger())))
@@ -333,11 +276,11 @@ public final class TriggerEntity
     return handlers.build();
   }
 
-  private Applied applied(State state) {
+  private Applied applied(TriggerState state) {
     return new Applied(triggerId, state.revision());
   }
 
-  private ReplyEffect<Event, State> configure(State state, Configure cmd, boolean closesOpenBatch) {
+  private ReplyEffect<Event, TriggerState> configure(TriggerState state, Configure cmd, boolean closesOpenBatch) {
     Trigger next = cmd.trigger();
     if (next.revision() <= state.revision()) {
       return Effect().reply(cmd.replyTo(), applied(state));
@@ -354,8 +297,8 @@ public final class TriggerEntity
         .thenNoReply();
   }
 
-  /** Pausing, or changing where or how batches go, closes the open batch as it is (PRODUCT.md §9). */
-  private static boolean closesOpenBatch(State state, Trigger next) {
+  /** Pausing, or changing where or how batches go, closes the open batch as it is: it goes out as it was meant to. */
+  private static boolean closesOpenBatch(TriggerState state, Trigger next) {
     if (state.outbox().open().isEmpty()) {
       return false;
     }
@@ -367,7 +310,7 @@ public final class TriggerEntity
         || !now.registryId().equals(then.registryId());
   }
 
-  private ReplyEffect<Event, State> onRemove(State state, Remove cmd) {
+  private ReplyEffect<Event, TriggerState> onRemove(TriggerState state, Remove cmd) {
     if (cmd.revision() <= state.revision()) {
       return Effect().reply(cmd.replyTo(), applied(state));
     }
@@ -381,12 +324,12 @@ public final class TriggerEntity
   }
 
   /** A resent removal woke a removed trigger up: let it go again once drained, or it stays remembered. */
-  private ReplyEffect<Event, State> onRemoveAgain(State state, Remove cmd) {
+  private ReplyEffect<Event, TriggerState> onRemoveAgain(TriggerState state, Remove cmd) {
     return Effect().none().thenRun(this::carryOn).thenReply(cmd.replyTo(), this::applied);
   }
 
   /** Deleted, or moved to another registry: acknowledged, and that registry is told to stop sending. */
-  private ReplyEffect<Event, State> refuseDelivery(State state, Deliver cmd) {
+  private ReplyEffect<Event, TriggerState> refuseDelivery(TriggerState state, Deliver cmd) {
     cmd.ackTo().tell(new Delivery.Ack(triggerId, lastSeq(cmd)));
     registries.unsubscribe(cmd.registryId(), triggerId);
     return Effect().noReply();
@@ -396,7 +339,7 @@ public final class TriggerEntity
     return cmd.events().isEmpty() ? 0 : cmd.events().get(cmd.events().size() - 1).seq();
   }
 
-  private ReplyEffect<Event, State> onDeliver(State state, Deliver cmd, boolean batching) {
+  private ReplyEffect<Event, TriggerState> onDeliver(TriggerState state, Deliver cmd, boolean batching) {
     if (!state.rule().registryId().equals(cmd.registryId())) {
       return refuseDelivery(state, cmd);
     }
@@ -445,7 +388,7 @@ public final class TriggerEntity
   }
 
   /** A removed trigger lets go once nothing is left to send; any other goes on sending. */
-  private void carryOn(State state) {
+  private void carryOn(TriggerState state) {
     if (state.removed() && state.outbox().drained()) {
       passivate();
     } else {
@@ -458,7 +401,7 @@ public final class TriggerEntity
    * before the log confirms it (so a crash or a lost send sends it again, and the log keeps no
    * duplicate), and only then does the next one start.
    */
-  private void sendNext(State state) {
+  private void sendNext(TriggerState state) {
     armCutoff(state);
     if (inFlight) {
       return; // its confirmation sends what is due then
@@ -474,7 +417,7 @@ public final class TriggerEntity
     inFlight = true;
     Outbox.Batch batch = due.get();
     context.pipeToSelf(appender.append(batch), (answer, failure) -> failure == null
-        ? new Confirmed(batch.firstOrdinal(), batch.lastOrdinal(), answer.upTo(), answer.messages())
+        ? new Confirmed(answer.lastOrdinal(), batch.lastOrdinal(), answer.upTo())
         : new NotConfirmed(failure.toString()));
   }
 
@@ -482,7 +425,7 @@ public final class TriggerEntity
    * The log holds the trigger's events up to {@code upTo}: normally the whole batch; after a crash
    * it may have held a part already, and the rest goes again as a new batch.
    */
-  private ReplyEffect<Event, State> onConfirmed(State state, Confirmed confirmed) {
+  private ReplyEffect<Event, TriggerState> onConfirmed(TriggerState state, Confirmed confirmed) {
     inFlight = false;
     if (confirmed.upTo() <= state.outbox().sentUpTo()) {
       // The log holds nothing of what is pending: nothing to record, send again (not in a tight loop).
@@ -495,21 +438,19 @@ public final class TriggerEntity
         .persist(new Sent(confirmed.upTo(), clock.instant()))
         .thenRun(s -> {
           metrics.journalWritten(Metrics.Journal.TRIGGER, writeStarted);
-          if (confirmed.messages() > 0 && confirmed.upTo() >= confirmed.lastOrdinal()) {
-            metrics.batchSent((int) (confirmed.lastOrdinal() - confirmed.firstOrdinal() + 1), confirmed.messages());
-          }
           if (reopens) {
             // What is left of the open batch opened now: its cutoff starts over — unless it is the
-            // rest of a batch the log held a part of, which was due already and goes again at once.
+            // rest of what was due (the log held a part, or it did not fit one append), which goes
+            // again at once.
             timers.cancel(CutoffReached.INSTANCE);
-            cutoffReached = confirmed.upTo() < confirmed.lastOrdinal();
+            cutoffReached = confirmed.upTo() < confirmed.dueUpTo();
           }
           carryOn(s);
         })
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onNotConfirmed(State state, NotConfirmed failed) {
+  private ReplyEffect<Event, TriggerState> onNotConfirmed(TriggerState state, NotConfirmed failed) {
     inFlight = false;
     context.getLog().warn("Trigger {}: a batch was not confirmed sent ({}); sending it again", triggerId, failed.reason());
     timers.startSingleTimer(SendNext.INSTANCE, NOT_READY_RETRY);
@@ -517,7 +458,7 @@ public final class TriggerEntity
   }
 
   /** Starts the open batch's cutoff timer (at once if overdue); cancels it when none is open. */
-  private void armCutoff(State state) {
+  private void armCutoff(TriggerState state) {
     if (state.outbox().open().isEmpty()) {
       timers.cancel(CutoffReached.INSTANCE);
       cutoffReached = false;
@@ -532,7 +473,7 @@ public final class TriggerEntity
   }
 
   /** Makes sure the registry of the current definition sends its events here. */
-  private void subscribe(State state) {
+  private void subscribe(TriggerState state) {
     if (state.trigger() != null) {
       subscription.subscribe(state.rule().registryId());
     }
@@ -543,12 +484,12 @@ public final class TriggerEntity
   }
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<TriggerState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Configured.class, State::configured)
-        .onEvent(Removed.class, State::afterRemoval)
-        .onEvent(EventsReceived.class, State::received)
+        .onEvent(Configured.class, TriggerState::configured)
+        .onEvent(Removed.class, TriggerState::afterRemoval)
+        .onEvent(EventsReceived.class, TriggerState::received)
         .onEvent(Sent.class, (state, e) -> state.sent(e.upTo(), e.at()))
         .onEvent(BatchFlushed.class, (state, e) -> state.sent(state.outbox().sentUpTo() + e.count(), e.at()))
         .build();

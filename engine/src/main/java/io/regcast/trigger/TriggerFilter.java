@@ -5,7 +5,7 @@ import io.regcast.model.CrEvent;
 import io.regcast.model.EventType;
 
 /**
- * Which events a trigger's rule lets through (PRODUCT.md §2, §9): its event types, and when set
+ * Which events a trigger's rule lets through, as in the reference: its event types, and when set
  * (both must match) the image name — with or without the {@code <registryId>/} prefix — and the
  * tag. A {@code CreateImage} matches by the tag it was pushed with; a {@code DeleteImage} by any
  * tag the image had when it was deleted.

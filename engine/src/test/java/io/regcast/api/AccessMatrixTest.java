@@ -45,8 +45,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Access control as a table: every protected route × every kind of credential (PRODUCT.md §6,
- * issue 5's matrix), against the shared node over real HTTP.
+ * Access control as a table: every protected route × every kind of credential, each answered as
+ * the reference's roles require, against the shared node over real HTTP.
  *
  * <p>Credentials: no key, an unknown key, the administrator's key under a scheme other than
  * Bearer/Api-Key, a deleted key (a second key of the bootstrap administrator: it held every role),
@@ -906,7 +906,7 @@ class AccessMatrixTest {
    * What the code does for a valid key without roles: 403 on what exists (the message names the
    * role and the resource), 404 on what does not — the same 404 the administrator gets. (So a
    * caller without roles can tell whether an id exists; the reference's behaviour here is not
-   * specified by PRODUCT.md.)
+   * documented.)
    */
   @Test
   void unknownResourcesAreNotFoundForACallerWithoutRoles() {

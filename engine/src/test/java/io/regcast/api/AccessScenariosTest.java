@@ -26,9 +26,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reference's access scenarios (issue 5, PRODUCT.md §6): what creating, updating and resuming
- * a trigger needs, and delivery stopping when the service account loses the right to broadcast and
- * resuming when it gets it back — each within 5 s.
+ * The reference's access scenarios: the roles creating, updating and resuming a trigger need, and
+ * delivery stopping when the service account loses the right to broadcast and resuming when it
+ * gets it back — each within 5 s.
  */
 @ExtendWith(SharedNode.class)
 class AccessScenariosTest {

@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Every failure answers in the error contract of PRODUCT.md §9, Pekko's own rejections included. */
+/**
+ * Every failure answers in the reference's error contract ({@code code}, {@code status},
+ * {@code message}, {@code details}), Pekko's own rejections included.
+ */
 @ExtendWith(SharedNode.class)
 class ApiErrorsTest {
   private static final String CLOUDS = "/resource-manager/v1/clouds";

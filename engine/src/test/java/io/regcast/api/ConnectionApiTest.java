@@ -18,7 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The connections API of PRODUCT.md §7 against real WebSocket connections on the node. */
+/** The connections API (get, :send, disconnect, a gateway's list) against real WebSockets on the node. */
 @ExtendWith(SharedNode.class)
 class ConnectionApiTest {
   private static final Duration WAIT = Duration.ofSeconds(10);

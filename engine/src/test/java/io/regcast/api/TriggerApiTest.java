@@ -28,7 +28,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The trigger API of PRODUCT.md §3 and the API rows of §9, over real HTTP. */
+/**
+ * The trigger API (create, get, list, update, delete, pause, resume) and its edge cases (validation,
+ * update masks, paging, concurrent creates), over real HTTP.
+ */
 @ExtendWith(SharedNode.class)
 class TriggerApiTest {
   private static final String TRIGGERS = "/triggers/v1/triggers";

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.PathLog.Append;
 import io.regcast.broadcast.PathLog.Appended;
 import io.regcast.broadcast.PathLog.Command;
@@ -17,16 +16,15 @@ import io.regcast.gateway.PathKey;
 import io.regcast.gateway.StreamEntry;
 import io.regcast.metrics.Metrics;
 import io.regcast.model.HistorySettings;
+import io.regcast.testing.InMemoryPersistence;
+import io.regcast.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -53,43 +51,15 @@ class PathLogTest {
   /** What the log handed to the hub: entries, or an announcement of its head. */
   record Published(PathKey path, List<StreamEntry> entries, long head) {}
 
-  static final class TestClock extends Clock {
-    final AtomicReference<Instant> now = new AtomicReference<>(T0);
-
-    void advance(Duration by) {
-      now.updateAndGet(t -> t.plus(by));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   private PathKey path;
   private List<Published> published;
-  private TestClock clock;
+  private ManualClock clock;
   private TestProbe<ClusterSharding.ShardCommand> shard;
   private EventSourcedBehaviorTestKit<Command, Event, State> log;
 
   @BeforeAll
   static void start() {
-    testKit = ActorTestKit.create("PathLogTest",
-        ConfigFactory.parseString("pekko.actor.provider = local\n"
-                + "pekko.persistence.testkit.events.serialize = on\n"
-                + "pekko.persistence.testkit.snapshots.serialize = on")
-            .withFallback(EventSourcedBehaviorTestKit.config())
-            .withFallback(ConfigFactory.load()));
+    testKit = ActorTestKit.create("PathLogTest", InMemoryPersistence.serializingConfig());
   }
 
   @AfterAll
@@ -101,7 +71,7 @@ class PathLogTest {
   void freshLog() {
     path = new PathKey("d5d-" + IDS.incrementAndGet(), "/events");
     published = new CopyOnWriteArrayList<>();
-    clock = new TestClock();
+    clock = new ManualClock(T0);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
     log = logWith(new PathLog.Settings(500, Duration.ofMinutes(2)));
   }

@@ -42,8 +42,8 @@ class EventStreamTest {
         : "Bearer good".equals(authorization) || "good".equals(queryKey)
             ? ConnectAuthorizer.Verdict.ALLOWED
             : ConnectAuthorizer.Verdict.FORBIDDEN;
-    return GatewayServer.start(GatewayServerTest.settings(Duration.ofMillis(300), lifetime, 1 << 20), directory,
-        "tok123", keys, history, 1000, new Metrics(new Metrics.Settings(false)));
+    return GatewayServer.create(GatewayServerTest.settings(Duration.ofMillis(300), lifetime, 1 << 20), directory,
+        "tok123", keys, history, 1000, new Metrics(new Metrics.Settings(false))).listen();
   }
 
   @BeforeAll

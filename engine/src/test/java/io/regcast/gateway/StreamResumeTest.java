@@ -63,8 +63,8 @@ class StreamResumeTest {
   @BeforeAll
   static void startServer() throws Exception {
     GatewaySettings settings = GatewayServerTest.settings(Duration.ofMinutes(10), Duration.ofMinutes(60), 1 << 20);
-    server = GatewayServer.start(settings, directory(""), "tok123", ConnectAuthorizer.ALLOW_ALL, history, 1000,
-        new Metrics(new Metrics.Settings(false)));
+    server = GatewayServer.create(settings, directory(""), "tok123", ConnectAuthorizer.ALLOW_ALL, history, 1000,
+        new Metrics(new Metrics.Settings(false))).listen();
   }
 
   @AfterAll

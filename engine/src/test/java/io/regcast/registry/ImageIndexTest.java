@@ -26,8 +26,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The semantics table (PRODUCT.md §2, §9): sequences of raw registry operations and the exact CR
- * events the index derives from them, in order.
+ * How raw registry operations map to CR events: sequences of raw operations and the exact CR events
+ * the index derives from them, in order.
  */
 class ImageIndexTest {
   private static final Instant AT = Instant.parse("2026-11-28T13:55:53.043627551Z");

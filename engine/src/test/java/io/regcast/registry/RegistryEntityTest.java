@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.typesafe.config.ConfigFactory;
 import io.regcast.delivery.Delivery;
 import io.regcast.metrics.Metrics;
 import io.regcast.model.CrEvent;
@@ -32,6 +31,7 @@ import io.regcast.registry.RegistryEntity.TriggerSubscribed;
 import io.regcast.registry.RegistryEntity.TriggerUnsubscribed;
 import io.regcast.registry.RegistryEntity.Unsubscribe;
 import io.regcast.registry.RegistryEntity.View;
+import io.regcast.testing.InMemoryPersistence;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -108,22 +108,8 @@ class RegistryEntityTest {
 
   @BeforeAll
   static void start() {
-    testKit = ActorTestKit.create("RegistryEntityTest", config(false));
+    testKit = ActorTestKit.create("RegistryEntityTest", InMemoryPersistence.config());
     journal = PersistenceTestKit.create(testKit.system());
-  }
-
-  /**
-   * The testkit's journal must win over application.conf's JDBC journal; no cluster needed. With
-   * {@code serializing}, the in-memory journal and snapshot store keep the serialized forms, as the
-   * real ones do (the testkit warns that this is not its usual setting).
-   */
-  private static com.typesafe.config.Config config(boolean serializing) {
-    return ConfigFactory.parseString(
-            "pekko.actor.provider = local\n"
-                + "pekko.persistence.testkit.events.serialize = " + serializing + "\n"
-                + "pekko.persistence.testkit.snapshots.serialize = " + serializing)
-        .withFallback(EventSourcedBehaviorTestKit.config())
-        .withFallback(ConfigFactory.load());
   }
 
   @AfterAll
@@ -817,7 +803,7 @@ class RegistryEntityTest {
 
   @Test
   void aRestartFromSerializedEventsAndSnapshotsRecoversTheSameRegistry() {
-    ActorTestKit serializing = ActorTestKit.create("RegistryEntityTestSerializing", config(true));
+    ActorTestKit serializing = ActorTestKit.create("RegistryEntityTestSerializing", InMemoryPersistence.serializingConfig());
     try {
       var stored =
           EventSourcedBehaviorTestKit.<Command, Event, RegistryState>create(

@@ -29,7 +29,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** The message a batch becomes (PRODUCT.md §5): exact bytes, tracing context, splitting. */
+/** The message a batch becomes: the reference's exact bytes, tracing context, splitting. */
 class MessageRendererTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int LIMIT = 128 * 1024;

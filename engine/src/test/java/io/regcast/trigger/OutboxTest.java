@@ -40,18 +40,34 @@ class OutboxTest {
   @Test
   void anOpenBatchBelowItsSizeIsDueOnlyOnceItsCutoffIsReached() {
     Outbox outbox = openWith(1, 2);
-    assertEquals(Optional.empty(), outbox.next(NOW, 3, false));
-    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 2))), outbox.next(NOW, 3, true));
+    assertEquals(Optional.empty(), outbox.next(NOW, 3, false, 1));
+    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 2), 3)), outbox.next(NOW, 3, true, 1));
   }
 
   @Test
   void aFullOpenBatchIsDueWithItsFirstSizeEvents() {
-    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 3))), openWith(1, 5).next(NOW, 3, false));
+    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 3), 3)), openWith(1, 5).next(NOW, 3, false, 1));
+  }
+
+  @Test
+  void aBacklogOfFullBatchesIsDueTogetherUpToMaxBatches() {
+    Outbox backlog = openWith(1, 8);
+    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 6), 3)), backlog.next(NOW, 3, false, 10),
+        "the two full batches; the rest waits for its cutoff");
+    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 8), 3)), backlog.next(NOW, 3, true, 10));
+    assertEquals(Optional.of(new Outbox.Batch(NOW, 1, numberedRange(1, 3), 3)), backlog.next(NOW, 3, true, 1));
+  }
+
+  @Test
+  void aClosedBatchIsDueWholeUpToMaxBatchesOfItsSize() {
+    Outbox outbox = openWith(1, 5).closeOpen(OLD, 2);
+    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 5), 2)), outbox.nextClosed(10));
+    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 4), 2)), outbox.nextClosed(2));
   }
 
   @Test
   void anEmptyOutboxHasNothingDueEvenAtTheCutoff() {
-    assertEquals(Optional.empty(), Outbox.EMPTY.next(NOW, 1, true));
+    assertEquals(Optional.empty(), Outbox.EMPTY.next(NOW, 1, true, 1));
     assertTrue(Outbox.EMPTY.drained());
   }
 
@@ -62,8 +78,8 @@ class OutboxTest {
     assertEquals(List.of(new Outbox.Closed(OLD, 2, numberedRange(1, 5))), outbox.closed());
     assertEquals(numberedRange(6, 9), outbox.open());
     assertEquals(LATER, outbox.openedAt());
-    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 2))), outbox.next(NOW, 3, true));
-    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 2))), outbox.nextClosed());
+    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 2), 2)), outbox.next(NOW, 3, true, 1));
+    assertEquals(Optional.of(new Outbox.Batch(OLD, 1, numberedRange(1, 2), 2)), outbox.nextClosed(1));
   }
 
   @Test
@@ -75,7 +91,7 @@ class OutboxTest {
   @Test
   void aBatchsOrdinalsFollowWhatWasConfirmed() {
     Outbox outbox = openWith(1, 5).sent(3, LATER);
-    Outbox.Batch next = outbox.next(NOW, 3, true).orElseThrow();
+    Outbox.Batch next = outbox.next(NOW, 3, true, 1).orElseThrow();
     assertEquals(4, next.firstOrdinal());
     assertEquals(5, next.lastOrdinal());
   }

@@ -14,11 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
 import io.regcast.broadcast.Broadcaster;
 import io.regcast.delivery.Delivery;
 import io.regcast.gateway.PathKey;
 import io.regcast.metrics.Metrics;
+import io.regcast.testing.InMemoryPersistence;
+import io.regcast.testing.ManualClock;
 import io.regcast.testing.PrometheusText;
 import io.regcast.model.BatchSettings;
 import io.regcast.model.BroadcastTarget;
@@ -40,13 +41,11 @@ import io.regcast.trigger.TriggerEntity.EventsReceived;
 import io.regcast.trigger.TriggerEntity.Remove;
 import io.regcast.trigger.TriggerEntity.Removed;
 import io.regcast.trigger.TriggerEntity.Runtime;
-import io.regcast.trigger.TriggerEntity.State;
+import io.regcast.trigger.TriggerState;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +54,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
@@ -275,34 +273,6 @@ class TriggerEntityTest {
     }
   }
 
-  /** A clock the test moves by hand. */
-  static final class MutableClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    MutableClock(Instant start) {
-      now = new AtomicReference<>(start);
-    }
-
-    void advance(Duration by) {
-      now.updateAndGet(t -> t.plus(by));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   private static ActorTestKit testKit;
 
   private String triggerId;
@@ -312,19 +282,13 @@ class TriggerEntityTest {
   private TestProbe<Call> registryCalls;
   private RecordingRegistries registries;
   private TestProbe<Delivery.Ack> acks;
-  private MutableClock clock;
+  private ManualClock clock;
   private Metrics metrics;
-  private EventSourcedBehaviorTestKit<Command, Event, State> entity;
+  private EventSourcedBehaviorTestKit<Command, Event, TriggerState> entity;
 
   @BeforeAll
   static void start() {
-    // The testkit's journal must win over application.conf's JDBC journal; no cluster needed.
-    testKit =
-        ActorTestKit.create(
-            "TriggerEntityTest",
-            ConfigFactory.parseString("pekko.actor.provider = local")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .withFallback(ConfigFactory.load()));
+    testKit = ActorTestKit.create("TriggerEntityTest", InMemoryPersistence.config());
   }
 
   @AfterAll
@@ -341,7 +305,7 @@ class TriggerEntityTest {
     registryCalls = testKit.createTestProbe(Call.class);
     registries = new RecordingRegistries(registryCalls);
     acks = testKit.createTestProbe(Delivery.Ack.class);
-    clock = new MutableClock(Samples.T0);
+    clock = new ManualClock(Samples.T0);
     metrics = new Metrics(new Metrics.Settings(false));
     entity =
         EventSourcedBehaviorTestKit.create(
@@ -351,7 +315,7 @@ class TriggerEntityTest {
   }
 
   /** A fresh entity of this test's trigger sending through {@code log}. */
-  private EventSourcedBehaviorTestKit<Command, Event, State> entityWith(RecordingBroadcaster log) {
+  private EventSourcedBehaviorTestKit<Command, Event, TriggerState> entityWith(RecordingBroadcaster log) {
     return EventSourcedBehaviorTestKit.create(
         testKit.system(), TriggerEntity.create(triggerId, shard.getRef(), SETTINGS, registries, log,
             TriggerEntity.BroadcastPermission.ALWAYS, metrics, clock));
@@ -386,25 +350,25 @@ class TriggerEntityTest {
     return trigger(revision, TriggerStatus.ACTIVE, CrEvents.rule(size, cutoff));
   }
 
-  private CommandResultWithReply<Command, Event, State, Applied> configure(Trigger trigger) {
+  private CommandResultWithReply<Command, Event, TriggerState, Applied> configure(Trigger trigger) {
     return entity.runCommand(replyTo -> new Configure(trigger, replyTo));
   }
 
-  private CommandResultWithReply<Command, Event, State, Applied> remove(long revision) {
+  private CommandResultWithReply<Command, Event, TriggerState, Applied> remove(long revision) {
     return entity.runCommand(replyTo -> new Remove(triggerId, revision, replyTo));
   }
 
   /** A delivery as a registry sends it when the trigger has acknowledged what comes before it. */
-  private CommandResult<Command, Event, State> deliver(String registryId, List<Delivery.Sequenced> events) {
+  private CommandResult<Command, Event, TriggerState> deliver(String registryId, List<Delivery.Sequenced> events) {
     return deliver(registryId, events.get(0).seq() - 1, events);
   }
 
   /** A delivery from a registry that counts everything up to {@code held} as this trigger's. */
-  private CommandResult<Command, Event, State> deliver(String registryId, long held, List<Delivery.Sequenced> events) {
+  private CommandResult<Command, Event, TriggerState> deliver(String registryId, long held, List<Delivery.Sequenced> events) {
     return entity.runCommand(new Deliver(registryId, held, events, acks.getRef()));
   }
 
-  private CommandResult<Command, Event, State> deliver(int fromSeq, int toSeq) {
+  private CommandResult<Command, Event, TriggerState> deliver(int fromSeq, int toSeq) {
     return deliver(REGISTRY, sequenced(fromSeq, toSeq));
   }
 
@@ -460,7 +424,7 @@ class TriggerEntityTest {
 
   @Test
   void aNewEntityHoldsNothing() {
-    CommandResultWithReply<Command, Event, State, Runtime> result =
+    CommandResultWithReply<Command, Event, TriggerState, Runtime> result =
         entity.runCommand(TriggerEntity.GetRuntime::new);
     assertEquals(new Runtime(triggerId, null, 0, false, 0, Map.of()), result.reply());
     assertTrue(result.hasNoEvents());
@@ -473,7 +437,7 @@ class TriggerEntityTest {
     assertEquals(new Configured(trigger, false), result.event());
     assertEquals(1, result.events().size());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -484,7 +448,7 @@ class TriggerEntityTest {
     var result = configure(second);
     assertEquals(new Configured(second, false), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(second, 2, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -502,7 +466,7 @@ class TriggerEntityTest {
     var result = configure(trigger);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 1), result.reply());
-    assertEquals(new State(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(trigger, 1, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -512,7 +476,7 @@ class TriggerEntityTest {
     var result = configure(revision(2));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 3), result.reply());
-    assertEquals(new State(third, 3, false, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(third, 3, false, Map.of(), Outbox.EMPTY), result.state());
   }
 
   @Test
@@ -533,7 +497,7 @@ class TriggerEntityTest {
     var result = remove(2);
     assertEquals(new Removed(triggerId, 2), result.event());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
     ClusterSharding.Passivate<?> passivate = shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertNotNull(passivate.entity());
   }
@@ -547,7 +511,7 @@ class TriggerEntityTest {
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(null, 2, true, Map.of(), Outbox.EMPTY), result.state());
 
     var sameRevision = configure(revision(2));
     assertTrue(sameRevision.hasNoEvents());
@@ -558,7 +522,7 @@ class TriggerEntityTest {
   void removeBeforeAnyConfigureStillLeavesATombstone() {
     var result = remove(3);
     assertEquals(new Removed(triggerId, 3), result.event());
-    assertEquals(new State(null, 3, true, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(null, 3, true, Map.of(), Outbox.EMPTY), result.state());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -570,7 +534,7 @@ class TriggerEntityTest {
     var result = remove(3);
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 4), result.reply());
-    assertEquals(new State(held, 4, false, Map.of(), Outbox.EMPTY), result.state());
+    assertEquals(new TriggerState(held, 4, false, Map.of(), Outbox.EMPTY), result.state());
     shard.expectNoMessage(QUIET);
   }
 
@@ -598,7 +562,7 @@ class TriggerEntityTest {
     configure(revision(1));
     Trigger second = revision(2);
     configure(second);
-    assertEquals(new State(second, 2, false, Map.of(), Outbox.EMPTY), entity.restart().state());
+    assertEquals(new TriggerState(second, 2, false, Map.of(), Outbox.EMPTY), entity.restart().state());
     // and still refuses what it held before the restart
     assertTrue(configure(revision(2)).hasNoEvents());
   }
@@ -607,7 +571,7 @@ class TriggerEntityTest {
   void aRestartRecoversTheTombstone() {
     configure(revision(1));
     remove(2);
-    assertEquals(new State(null, 2, true, Map.of(), Outbox.EMPTY), entity.restart().state());
+    assertEquals(new TriggerState(null, 2, true, Map.of(), Outbox.EMPTY), entity.restart().state());
     var result = configure(revision(1));
     assertTrue(result.hasNoEvents());
     assertEquals(new Applied(triggerId, 2), result.reply());
@@ -617,7 +581,7 @@ class TriggerEntityTest {
   void getRuntimeShowsWhatIsHeld() {
     Trigger trigger = revision(3);
     configure(trigger);
-    CommandResultWithReply<Command, Event, State, Runtime> result =
+    CommandResultWithReply<Command, Event, TriggerState, Runtime> result =
         entity.runCommand(TriggerEntity.GetRuntime::new);
     assertEquals(new Runtime(triggerId, trigger, 3, false, 0, Map.of()), result.reply());
     assertTrue(result.hasNoEvents());
@@ -633,7 +597,7 @@ class TriggerEntityTest {
   void eachEntityKeepsItsOwnJournal() {
     configure(revision(3));
     var other =
-        EventSourcedBehaviorTestKit.<Command, Event, State>create(
+        EventSourcedBehaviorTestKit.<Command, Event, TriggerState>create(
             testKit.system(), TriggerEntity.create(triggerId + "-other", shard.getRef(), SETTINGS, REGISTRIES,
                 new RecordingBroadcaster(testKit.createTestProbe()), TriggerEntity.BroadcastPermission.ALWAYS, metrics,
                 Clock.systemUTC()));
@@ -871,7 +835,7 @@ class TriggerEntityTest {
     assertEquals(ids(1, 3), sent.eventIds());
     assertArrayEquals(MessageRenderer.render(numberedRange(1, 3), LIMIT).get(0), sent.payload());
     awaitLastJournaled(new Sent(3, Samples.T0));
-    State state = entity.getState();
+    TriggerState state = entity.getState();
     assertEquals(List.of(), state.outbox().open());
     assertNull(state.outbox().openedAt());
     publishes.expectNoMessage(QUIET);
@@ -896,7 +860,7 @@ class TriggerEntityTest {
   }
 
   @Test
-  void withSizeOneEveryEventGoesAloneAtOnceInOrder() {
+  void withSizeOneEveryEventIsItsOwnMessageInOrderAndABacklogSharesOneAppend() {
     configure(active(1, 1, Duration.ofSeconds(60)));
 
     deliver(1, 3);
@@ -908,13 +872,34 @@ class TriggerEntityTest {
     awaitLastJournaled(new Sent(3, Samples.T0));
     List<Object> journal = journal();
     assertEquals(
-        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0),
-            new Sent(1, Samples.T0), new Sent(2, Samples.T0), new Sent(3, Samples.T0)),
-        journal.subList(journal.size() - 4, journal.size()));
+        List.of(new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new Sent(3, Samples.T0)),
+        journal.subList(journal.size() - 2, journal.size()),
+        "the three due batches went in one append, confirmed at once");
     assertEquals(List.of(), entity.getState().outbox().open());
 
     deliver(4, 4);
     assertEquals(List.of("crtev000000000000004"), publishes.receiveMessage(DEADLINE).eventIds());
+  }
+
+  @Test
+  void aBacklogLargerThanOneAppendGoesInSeveralEachWithinTheAppendLimitAndNothingMissing() {
+    configure(active(1, 1000, Duration.ofSeconds(60)));
+
+    deliver(1, 1000); // ~0.5 MB of messages: over three appends' worth
+    deliver(1001, 2000);
+
+    List<String> ids = new ArrayList<>();
+    java.util.Map<Long, Integer> bytesPerAppend = new java.util.TreeMap<>();
+    while (ids.size() < 2000) {
+      Published p = publishes.receiveMessage(DEADLINE);
+      ids.addAll(p.eventIds());
+      bytesPerAppend.merge(p.firstOrdinal(), p.payload().length, Integer::sum);
+    }
+    assertEquals(numberedRange(1, 2000).stream().map(CrEvent::eventId).toList(), ids, "every event once, in order");
+    assertTrue(bytesPerAppend.size() > 2, "several appends: " + bytesPerAppend);
+    bytesPerAppend.forEach((first, bytes) ->
+        assertTrue(bytes <= BatchAppender.APPEND_BYTES || bytes <= LIMIT, "append at " + first + ": " + bytes + " B"));
+    awaitLastJournaled(new Sent(2000, Samples.T0));
   }
 
   @Test
@@ -1222,7 +1207,7 @@ class TriggerEntityTest {
 
     assertEquals(List.of(new Removed(triggerId, 2)), result.events());
     assertEquals(new Applied(triggerId, 2), result.reply());
-    assertEquals(new State(null, 2, true, Map.of(),
+    assertEquals(new TriggerState(null, 2, true, Map.of(),
         closedOnly(0, new Outbox.Closed(CrEvents.target(), 3, numberedRange(1, 2)))), result.state());
     Published sent = publishes.receiveMessage(DEADLINE);
     assertEquals(WS, sent.path());
@@ -1243,7 +1228,7 @@ class TriggerEntityTest {
     deliver(1, 1);
     clock.advance(Duration.ofSeconds(59)); // one second of the cutoff left
 
-    State recovered = entity.restart().state();
+    TriggerState recovered = entity.restart().state();
     assertEquals(numberedRange(1, 1), recovered.outbox().open());
     assertEquals(Samples.T0, recovered.outbox().openedAt());
 
@@ -1299,7 +1284,7 @@ class TriggerEntityTest {
     assertEquals(ids(1, 2), publishes.receiveMessage(DEADLINE).eventIds());
     shard.expectMessageClass(ClusterSharding.Passivate.class);
     assertEquals(new Sent(2, Samples.T0), lastJournaled());
-    assertEquals(new State(null, 2, true, Map.of(), new Outbox(2, List.of(), List.of(), null)), entity.getState());
+    assertEquals(new TriggerState(null, 2, true, Map.of(), new Outbox(2, List.of(), List.of(), null)), entity.getState());
   }
 
   @Test
@@ -1307,7 +1292,7 @@ class TriggerEntityTest {
     Trigger trigger = active(1, 2, Duration.ofSeconds(60));
     entity.initialize(new Configured(trigger, false),
         new EventsReceived(REGISTRY, 3, numberedRange(1, 3), Samples.T0), new BatchFlushed(2, Samples.T0));
-    State recovered = entity.getState();
+    TriggerState recovered = entity.getState();
     assertEquals(new Outbox(2, List.of(), numberedRange(3, 3), Samples.T0), recovered.outbox());
 
     deliver(4, 4);
@@ -1427,10 +1412,10 @@ class TriggerEntityTest {
     serialization.verifySerialization(new Configured(active(1, 3, Duration.ofMillis(1500)), false), true);
     serialization.verifySerialization(new Removed(triggerId, 4), true);
     serialization.verifySerialization(
-        new State(active(1, 3, Duration.ofSeconds(20)), 1, false, Map.of(REGISTRY, 3L, OTHER_REGISTRY, 9L),
+        new TriggerState(active(1, 3, Duration.ofSeconds(20)), 1, false, Map.of(REGISTRY, 3L, OTHER_REGISTRY, 9L),
             new Outbox(4, List.of(new Outbox.Closed(CrEvents.target("/old"), 2, List.of(plain))),
                 List.of(traced, deleted), Samples.T0)), true);
-    serialization.verifySerialization(new State(null, 0, false, Map.of(), Outbox.EMPTY), true);
+    serialization.verifySerialization(new TriggerState(null, 0, false, Map.of(), Outbox.EMPTY), true);
     serialization.verifySerialization(
         new Runtime(triggerId, active(1, 3, Duration.ofSeconds(20)), 1, false, 2, Map.of(REGISTRY, 3L)), true);
   }

@@ -20,7 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The filter of a trigger's rule (PRODUCT.md §2 filters, §9 "tag filter vs image events"). */
+/**
+ * The filter of a trigger's rule: event types, image name, tag — and the tag filter on image events
+ * (CreateImage by its pushed tag, DeleteImage by any tag it had).
+ */
 class TriggerFilterTest {
 
   private static ContainerRegistryRule rule(List<EventType> types, String imageName, String tag) {

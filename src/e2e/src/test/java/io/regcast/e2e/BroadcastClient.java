@@ -24,15 +24,74 @@ import java.util.concurrent.TimeoutException;
  * every message a trigger broadcast — {@code {"messages":[event, …]}} — with the moment it arrived
  * ({@link System#nanoTime}), and the moment its connection ended. It answers the server's pings
  * (the JDK does) and sends nothing else.
+ *
+ * <p>It speaks the plain protocol ({@link Handshake#PLAIN}: the reference's bytes) or {@value
+ * #V1} ({@link Handshake#V1}: each message {@code {"id":"<position>","message":{…}}}, and may
+ * resume after an id it got before: {@link Handshake#resumingAfter}); a v1 message's events are
+ * those of its {@code message}, its id is {@link Message#id}, and a gap the server reports is a
+ * message of its own ({@link Message#gap}).
  */
 final class BroadcastClient implements AutoCloseable {
+  /** The subprotocol of positioned messages and resuming. */
+  static final String V1 = "regcast.v1";
+
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   /** How long {@link #connectRetrying} waits between attempts. */
   private static final Duration RETRY_EVERY = Duration.ofMillis(25);
 
-  /** One message: when it arrived, its events in order, and its text. */
-  record Message(long nanos, List<JsonNode> events, String text) {}
+  /**
+   * One message: when it arrived, its events in order, and its text; for {@value #V1}, also its
+   * {@code id} (null for a plain message or a gap) and, for the server's gap notice {@code
+   * {"gap":{"lastEventId":…,"resumedAfter":…}}}, the {@code gap} object (else null).
+   */
+  record Message(long nanos, List<JsonNode> events, String text, String id, JsonNode gap) {
+    /** The id as the path's position: ids are positions 1, 2, 3, … (an AssertionError if not). */
+    long position() {
+      if (id == null) {
+        throw new AssertionError("a message without an id: " + text);
+      }
+      try {
+        return Long.parseLong(id);
+      } catch (NumberFormatException e) {
+        throw new AssertionError("an id that is not a position: " + text, e);
+      }
+    }
+  }
+
+  /**
+   * What the upgrade request asks for: a subprotocol (null: none) and a {@code lastEventId} to
+   * resume after (null: none), sent as the {@code Last-Event-ID} header or, {@code inQuery}, as
+   * the query parameter {@code ?lastEventId=}.
+   */
+  record Handshake(String subprotocol, String lastEventId, boolean inQuery) {
+    static final Handshake PLAIN = new Handshake(null, null, false);
+    static final Handshake V1 = new Handshake(BroadcastClient.V1, null, false);
+
+    /** The same, resuming after {@code id} (header Last-Event-ID). */
+    Handshake resumingAfter(String id) {
+      return new Handshake(subprotocol, id, false);
+    }
+
+    /** The same, resuming after {@code id} (query parameter lastEventId). */
+    Handshake resumingAfterInQuery(String id) {
+      return new Handshake(subprotocol, id, true);
+    }
+
+    URI target(URI url) {
+      if (lastEventId == null || !inQuery) {
+        return url;
+      }
+      String query = "lastEventId=" + java.net.URLEncoder.encode(lastEventId, java.nio.charset.StandardCharsets.UTF_8);
+      return URI.create(url + (url.getRawQuery() == null ? "?" : "&") + query);
+    }
+
+    @Override
+    public String toString() {
+      return (subprotocol == null ? "plain" : subprotocol)
+          + (lastEventId == null ? "" : ", resuming after " + lastEventId + (inQuery ? " (query)" : " (header)"));
+    }
+  }
 
   private final String name;
   private final String userAgent;
@@ -40,9 +99,12 @@ final class BroadcastClient implements AutoCloseable {
   private final int attempts;
   private final Listener listener;
   private final WebSocket webSocket;
+  private final Handshake handshake;
 
-  private BroadcastClient(String name, String userAgent, Listener listener, WebSocket webSocket, int attempts) {
+  private BroadcastClient(
+      String name, String userAgent, Handshake handshake, Listener listener, WebSocket webSocket, int attempts) {
     this.name = name;
+    this.handshake = handshake;
     this.userAgent = userAgent;
     this.listener = listener;
     this.webSocket = webSocket;
@@ -50,12 +112,45 @@ final class BroadcastClient implements AutoCloseable {
     this.attempts = attempts;
   }
 
+  /**
+   * A text message as this client reads it (a trigger's message, a v1 message around one, or a
+   * gap notice), e.g. one an external client reported; {@code nanos} is when it arrived.
+   */
+  static Message parse(long nanos, String text) {
+    return Listener.message(nanos, text);
+  }
+
   /** Connects once; fails (AssertionError) if the upgrade is refused or takes over {@code timeout}. */
   static BroadcastClient connect(String name, URI url, String userAgent, Duration timeout) {
+    return connect(name, url, userAgent, timeout, Handshake.PLAIN);
+  }
+
+  /** {@link #connect(String, URI, String, Duration)} with this handshake (e.g. {@link Handshake#V1}). */
+  static BroadcastClient connect(String name, URI url, String userAgent, Duration timeout, Handshake handshake) {
     try {
-      return attempt(name, url, userAgent, timeout, 1);
+      return attempt(name, url, userAgent, timeout, 1, handshake);
     } catch (Exception e) {
-      throw new AssertionError(name + ": cannot open " + url + ": " + e, e);
+      throw new AssertionError(name + " (" + handshake + "): cannot open " + url + ": " + describe(e), e);
+    }
+  }
+
+  /**
+   * The HTTP status an upgrade with this handshake is refused with (e.g. 400), or an
+   * AssertionError if it is accepted.
+   */
+  static int refusal(URI url, Duration timeout, Handshake handshake) throws InterruptedException {
+    try {
+      BroadcastClient accepted = attempt("refused", url, "regcast-e2e-refused", timeout, 1, handshake);
+      accepted.close();
+      throw new AssertionError("an upgrade with " + handshake + " to " + url + " was accepted (subprotocol '"
+          + accepted.subprotocol() + "')");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof WebSocketHandshakeException refused) {
+        return refused.getResponse().statusCode();
+      }
+      throw new AssertionError("the upgrade with " + handshake + " failed without an HTTP answer: " + e.getCause(), e);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no answer to an upgrade with " + handshake + " within " + timeout, e);
     }
   }
 
@@ -106,6 +201,12 @@ final class BroadcastClient implements AutoCloseable {
    */
   static BroadcastClient connectRetrying(String name, URI url, String userAgent, Duration deadline)
       throws InterruptedException {
+    return connectRetrying(name, url, userAgent, deadline, Handshake.PLAIN);
+  }
+
+  /** {@link #connectRetrying(String, URI, String, Duration)} with this handshake. */
+  static BroadcastClient connectRetrying(String name, URI url, String userAgent, Duration deadline, Handshake handshake)
+      throws InterruptedException {
     long until = System.nanoTime() + deadline.toNanos();
     Exception last = null;
     for (int attempt = 1; ; attempt++) {
@@ -117,7 +218,7 @@ final class BroadcastClient implements AutoCloseable {
       }
       try {
         Duration timeout = Duration.ofNanos(Math.min(left, Duration.ofSeconds(5).toNanos()));
-        return attempt(name, url, userAgent, timeout, attempt);
+        return attempt(name, url, userAgent, timeout, attempt, handshake);
       } catch (ExecutionException | TimeoutException e) {
         last = e.getCause() instanceof Exception cause ? cause : e;
       }
@@ -125,16 +226,21 @@ final class BroadcastClient implements AutoCloseable {
     }
   }
 
-  private static BroadcastClient attempt(String name, URI url, String userAgent, Duration timeout, int attempt)
+  private static BroadcastClient attempt(
+      String name, URI url, String userAgent, Duration timeout, int attempt, Handshake handshake)
       throws ExecutionException, TimeoutException, InterruptedException {
     Listener listener = new Listener();
-    var future = HTTP.newWebSocketBuilder()
-        .connectTimeout(timeout)
-        .header("User-Agent", userAgent)
-        .buildAsync(url, listener);
+    WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(timeout).header("User-Agent", userAgent);
+    if (handshake.subprotocol() != null) {
+      builder.subprotocols(handshake.subprotocol());
+    }
+    if (handshake.lastEventId() != null && !handshake.inQuery()) {
+      builder.header("Last-Event-ID", handshake.lastEventId());
+    }
+    var future = builder.buildAsync(handshake.target(url), listener);
     try {
       WebSocket ws = future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return new BroadcastClient(name, userAgent, listener, ws, attempt);
+      return new BroadcastClient(name, userAgent, handshake, listener, ws, attempt);
     } catch (TimeoutException e) {
       future.cancel(true);
       future.thenAccept(WebSocket::abort);
@@ -144,6 +250,9 @@ final class BroadcastClient implements AutoCloseable {
 
   /** A failed attempt, e.g. "HTTP 404" while the node does not know the gateway yet. */
   private static String describe(Throwable failure) {
+    if (failure instanceof ExecutionException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
     return failure instanceof WebSocketHandshakeException refused
         ? "HTTP " + refused.getResponse().statusCode()
         : String.valueOf(failure);
@@ -160,6 +269,27 @@ final class BroadcastClient implements AutoCloseable {
   /** When the upgrade was answered (System.nanoTime). */
   long openedNanos() {
     return openedNanos;
+  }
+
+  /** What the upgrade asked for. */
+  Handshake handshake() {
+    return handshake;
+  }
+
+  /** The subprotocol the server chose in its 101 ("" for none). */
+  String subprotocol() {
+    return webSocket.getSubprotocol();
+  }
+
+  /** The id of the last message that had one, or {@code orElse} if none had. */
+  String lastId(String orElse) {
+    List<Message> all = listener.all;
+    for (int i = all.size() - 1; i >= 0; i--) {
+      if (all.get(i).id() != null) {
+        return all.get(i).id();
+      }
+    }
+    return orElse;
   }
 
   /** How many attempts {@link #connectRetrying} made (1 for {@link #connect}). */
@@ -208,7 +338,7 @@ final class BroadcastClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return name + " (" + userAgent + "): " + listener.all.size() + " messages"
+    return name + " (" + userAgent + ", " + handshake + "): " + listener.all.size() + " messages"
         + (listener.ending == null ? ", open" : ", ended: " + listener.ending);
   }
 
@@ -234,7 +364,7 @@ final class BroadcastClient implements AutoCloseable {
         long now = System.nanoTime();
         String whole = text.toString();
         text.setLength(0);
-        Message m = new Message(now, events(whole), whole);
+        Message m = message(now, whole);
         all.add(m);
         arrived.add(m);
       }
@@ -244,7 +374,8 @@ final class BroadcastClient implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-      Message m = new Message(System.nanoTime(), List.of(), "binary message of " + data.remaining() + " bytes");
+      Message m =
+          new Message(System.nanoTime(), List.of(), "binary message of " + data.remaining() + " bytes", null, null);
       all.add(m);
       arrived.add(m);
       ws.request(1);
@@ -276,16 +407,37 @@ final class BroadcastClient implements AutoCloseable {
       ended.countDown();
     }
 
-    /** The events of a trigger's message; an empty list for a text that is not one. */
-    private static List<JsonNode> events(String text) {
-      List<JsonNode> events = new ArrayList<>();
+    /**
+     * A text message: a trigger's {@code {"messages":[…]}}, a v1 {@code {"id":…,"message":{…}}}
+     * around one, or a v1 gap notice; anything else keeps its text only (the test names it).
+     */
+    static Message message(long nanos, String text) {
+      JsonNode parsed;
       try {
-        JsonNode message = JsonHttp.JSON.readTree(text);
-        if (message != null && message.size() == 1 && message.path("messages").isArray()) {
-          message.path("messages").forEach(events::add);
-        }
+        parsed = JsonHttp.JSON.readTree(text);
       } catch (JsonProcessingException notJson) {
-        // kept as text: the test names it
+        return new Message(nanos, List.of(), text, null, null);
+      }
+      if (parsed == null || !parsed.isObject()) {
+        return new Message(nanos, List.of(), text, null, null);
+      }
+      if (parsed.size() == 1 && parsed.path("gap").isObject()) {
+        return new Message(nanos, List.of(), text, null, parsed.path("gap"));
+      }
+      String id = null;
+      JsonNode message = parsed;
+      if (parsed.size() == 2 && parsed.path("id").isTextual() && parsed.has("message")) {
+        id = parsed.path("id").asText();
+        message = parsed.path("message");
+      }
+      return new Message(nanos, events(message), text, id, null);
+    }
+
+    /** The events of a trigger's message; an empty list for a JSON value that is not one. */
+    private static List<JsonNode> events(JsonNode message) {
+      List<JsonNode> events = new ArrayList<>();
+      if (message.isObject() && message.size() == 1 && message.path("messages").isArray()) {
+        message.path("messages").forEach(events::add);
       }
       return events;
     }

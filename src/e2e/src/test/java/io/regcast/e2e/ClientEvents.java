@@ -49,6 +49,30 @@ final class ClientEvents {
     }
   }
 
+  /** The next event other than a ping, or null if none arrives within {@code deadline}. */
+  synchronized JsonNode poll(Duration deadline) {
+    if (!pending.isEmpty()) {
+      return record(pending.poll());
+    }
+    long until = System.nanoTime() + deadline.toNanos();
+    while (true) {
+      JsonNode event;
+      try {
+        event = arrived.poll(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(kind + ": interrupted", e);
+      }
+      if (event == null) {
+        return null;
+      }
+      if (!isPing(event)) {
+        return record(event);
+      }
+      pings++;
+    }
+  }
+
   /** Waits until at least {@code count} pings have arrived in all; other events stay queued. */
   synchronized void awaitPings(int count, Duration deadline) {
     long until = System.nanoTime() + deadline.toNanos();
@@ -60,6 +84,22 @@ final class ClientEvents {
         pending.add(event);
       }
     }
+  }
+
+  /** Every event other than a ping that has arrived and was not read yet, without waiting; they count as read. */
+  synchronized List<JsonNode> takeArrived() {
+    List<JsonNode> out = new ArrayList<>();
+    while (!pending.isEmpty()) {
+      out.add(record(pending.poll()));
+    }
+    for (JsonNode event; (event = arrived.poll()) != null; ) {
+      if (isPing(event)) {
+        pings++;
+      } else {
+        out.add(record(event));
+      }
+    }
+    return out;
   }
 
   synchronized int pings() {

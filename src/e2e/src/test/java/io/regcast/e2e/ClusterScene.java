@@ -34,17 +34,23 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
   private static final Duration WAIT = Duration.ofSeconds(15);
 
   static ClusterScene create(JsonHttp api, String prefix, int size, String cutoff) {
+    return create(api, prefix, size, cutoff, Map.of());
+  }
+
+  /**
+   * {@link #create(JsonHttp, String, int, String)} with more fields of the gateway's create
+   * request, e.g. {@code historySettings} or {@code allowedOrigins}.
+   */
+  static ClusterScene create(JsonHttp api, String prefix, int size, String cutoff, Map<String, Object> gatewayFields) {
     String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
     String cloud = created(api.post("/resource-manager/v1/clouds", Map.of("name", prefix + "-cloud-" + suffix)));
     String folder =
         created(api.post("/resource-manager/v1/folders", Map.of("cloudId", cloud, "name", prefix + "-folder")));
     String registry =
         created(api.post("/container-registry/v1/registries", Map.of("folderId", folder, "name", prefix + "-registry")));
-    String gateway =
-        created(
-            api.post(
-                "/apigateways/v1/apigateways",
-                Map.of("folderId", folder, "name", prefix + "-gateway", "websocketPaths", List.of(PATH))));
+    Map<String, Object> gatewayRequest = new java.util.LinkedHashMap<>(gatewayFields);
+    gatewayRequest.putAll(Map.of("folderId", folder, "name", prefix + "-gateway", "websocketPaths", List.of(PATH)));
+    String gateway = created(api.post("/apigateways/v1/apigateways", gatewayRequest));
     String account =
         created(api.post("/iam/v1/serviceAccounts", Map.of("folderId", folder, "name", prefix + "-robot")));
     api.allowBroadcast(folder, account);
@@ -85,10 +91,24 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
 
   /** A client on node {@code node}'s gateway, listed by that node's connections API when this returns. */
   BroadcastClient connect(TestCluster cluster, int node, String name) throws InterruptedException {
+    return connect(cluster, node, name, BroadcastClient.Handshake.PLAIN);
+  }
+
+  /**
+   * A regcast.v1 client on node {@code node}'s gateway (listed by its connections API when this
+   * returns) that, whenever its connection ends, resumes after its last id — on this node until
+   * the test names another ({@link ResumingClient#resumeOn}).
+   */
+  ResumingClient connectResuming(TestCluster cluster, int node, String name) throws InterruptedException {
+    return new ResumingClient(name, connect(cluster, node, name, BroadcastClient.Handshake.V1), wsUrl(cluster, node));
+  }
+
+  private BroadcastClient connect(TestCluster cluster, int node, String name, BroadcastClient.Handshake handshake)
+      throws InterruptedException {
     long connecting = System.nanoTime();
     BroadcastClient client =
         BroadcastClient.connectRetrying(
-            name, wsUrl(cluster, node), "regcast-failover-" + UUID.randomUUID(), NEW_GATEWAY_DEADLINE);
+            name, wsUrl(cluster, node), "regcast-failover-" + UUID.randomUUID(), NEW_GATEWAY_DEADLINE, handshake);
     if (client.openedNanos() - connecting > Duration.ofSeconds(2).toNanos()) {
       System.out.printf(
           "[cluster] %s: node %d served gateway %s only %d ms after the first attempt (%d attempts: it did not know the"
@@ -122,6 +142,13 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
       TimeUnit.MILLISECONDS.sleep(200); // a registry's retry interval
     } while (System.nanoTime() < until);
     throw new AssertionError("notification " + n + " not accepted within " + WAIT + ": last " + last);
+  }
+
+  /** Ingests events {@code first} to {@code last}, each accepted before the next is posted. */
+  void ingestEach(JsonHttp api, long first, long last) throws InterruptedException {
+    for (long n = first; n <= last; n++) {
+      ingest(api, n);
+    }
   }
 
   /**
@@ -183,8 +210,13 @@ record ClusterScene(String folderId, String registryId, String gatewayId, String
 
   /** The client's messages without the warm-up ones, each as its event numbers. */
   static List<List<Long>> measured(BroadcastClient client) {
+    return measured(client.messages());
+  }
+
+  /** These messages without the warm-up ones, each as its event numbers. */
+  static List<List<Long>> measured(List<BroadcastClient.Message> messages) {
     List<List<Long>> out = new ArrayList<>();
-    for (BroadcastClient.Message m : client.messages()) {
+    for (BroadcastClient.Message m : messages) {
       List<Long> numbers = numbers(m);
       if (numbers.isEmpty() || numbers.stream().anyMatch(n -> n < WARM_UP)) {
         out.add(numbers);

@@ -30,12 +30,22 @@ public final class ExternalWsClient implements WsClient {
 
   /** The npm {@code ws} client: {@code node clients/node/ws-client.mjs URL}. */
   public static ExternalWsClient node(String url) throws IOException {
+    return node(url, List.of());
+  }
+
+  /**
+   * The npm {@code ws} client with more arguments after the URL ({@link #v1}: {@code
+   * --subprotocol}, {@code --last-event-id}).
+   */
+  public static ExternalWsClient node(String url, List<String> arguments) throws IOException {
     Path dir = clientsDir().resolve("node");
     if (!Files.isDirectory(dir.resolve("node_modules").resolve("ws"))) {
       throw new IllegalStateException(
           dir.resolve("node_modules/ws") + " is missing: run `npm ci --prefix src/e2e/clients/node` (.ci/run does)");
     }
-    return new ExternalWsClient("node ws", List.of("node", dir.resolve("ws-client.mjs").toString(), url));
+    List<String> command = new java.util.ArrayList<>(List.of("node", dir.resolve("ws-client.mjs").toString(), url));
+    command.addAll(arguments);
+    return new ExternalWsClient("node ws", command);
   }
 
   /**
@@ -43,8 +53,25 @@ public final class ExternalWsClient implements WsClient {
    * is installed for /usr/bin/python3, not for a pyenv python3 that may come first on PATH).
    */
   public static ExternalWsClient python(String url) throws IOException {
+    return python(url, List.of());
+  }
+
+  /** The Python {@code websockets} client with more arguments after the URL (see {@link #v1}). */
+  public static ExternalWsClient python(String url, List<String> arguments) throws IOException {
     Path script = clientsDir().resolve("python").resolve("ws_client.py");
-    return new ExternalWsClient("python websockets", List.of("/usr/bin/python3", "-u", script.toString(), url));
+    List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-u", script.toString(), url));
+    command.addAll(arguments);
+    return new ExternalWsClient("python websockets", command);
+  }
+
+  /**
+   * The arguments that make either client offer the subprotocol regcast.v1 and, if {@code
+   * lastEventId} is not null, resume after it (header Last-Event-ID).
+   */
+  public static List<String> v1(String lastEventId) {
+    return lastEventId == null
+        ? List.of("--subprotocol", BroadcastClient.V1)
+        : List.of("--subprotocol", BroadcastClient.V1, "--last-event-id", lastEventId);
   }
 
   /** {@code src/e2e/clients}; failsafe runs with the module directory as {@code basedir}. */

@@ -17,12 +17,14 @@ import java.util.stream.Stream;
  * What the shared journal (PostgreSQL's {@code event_journal}, read with {@code psql}) holds for a
  * trigger: the authority on what the trigger stored, whatever its clients saw. A trigger's
  * journal is its {@code EventsReceived} (the events that joined its open batch, in the order they
- * joined it) and {@code BatchFlushed} (how many of the batch's first events were sent) — events
+ * joined it) and {@code Sent} (the path's log holds its events up to this ordinal, the trigger's
+ * running count of batched events; older journals have {@code BatchFlushed}, a count) — events
  * are kept after snapshots (no {@code withDeleteEventsOnSnapshot}), so the whole history is there.
  * Payloads are Jackson JSON, uncompressed (serialization.conf).
  */
 final class Journal {
   private static final String RECEIVED = "io.regcast.trigger.TriggerEntity$EventsReceived";
+  private static final String SENT = "io.regcast.trigger.TriggerEntity$Sent";
   private static final String FLUSHED = "io.regcast.trigger.TriggerEntity$BatchFlushed";
 
   /**
@@ -47,7 +49,7 @@ final class Journal {
     for (String row : query(postgres, sql)) {
       int space = row.indexOf(' ');
       String manifest = row.substring(0, space);
-      if (!manifest.equals(RECEIVED) && !manifest.equals(FLUSHED)) {
+      if (!manifest.equals(RECEIVED) && !manifest.equals(SENT) && !manifest.equals(FLUSHED)) {
         continue;
       }
       JsonNode event;
@@ -60,6 +62,8 @@ final class Journal {
         for (JsonNode matched : event.path("matched")) {
           received.add(DistributionEvents.number(matched.path("imageDigest").asText()));
         }
+      } else if (manifest.equals(SENT)) {
+        flushed = Math.max(flushed, event.path("upTo").asLong());
       } else {
         flushed += event.path("count").asLong();
       }

@@ -19,15 +19,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Many light WebSocket clients of one gateway path across the cluster (the JDK's {@link
+ * Many light regcast.v1 WebSocket clients of one gateway path across the cluster (the JDK's {@link
  * WebSocket}, one shared {@link HttpClient}): each keeps the event numbers it received with their
- * arrival time (read from the message text, not parsed as JSON: hundreds of clients share the
- * test JVM's cores) and its sessions — on which node, from when to when. A client whose connection
- * ends (its node closes it with 1001 on SIGTERM, or dies) reconnects at once to another node the
- * test marks as eligible ({@link #eligible}), as a client of a load balancer would.
+ * arrival time and the message's id (read from the message text, not parsed as JSON: hundreds of
+ * clients share the test JVM's cores) and its sessions — on which node, from when to when. A
+ * client whose connection ends (its node closes it with 1001 on SIGTERM, or dies) reconnects at
+ * once to another node the test marks as eligible ({@link #eligible}), as a client of a load
+ * balancer would, and resumes: its upgrade carries {@code Last-Event-ID} with the id of the last
+ * message it got. Each client notes where its ids break the contract ({@link Client#problems}):
+ * an id that is not one more than the one before, a gap notice, a message without an id.
  */
 final class RoamingClients implements AutoCloseable {
   private static final Pattern DIGEST = Pattern.compile("\"image_digest\"\\s*:\\s*\"sha256:([0-9a-f]{64})\"");
+  /** A v1 message starts with its id: {@code {"id":"42","message":{…}}}. */
+  private static final Pattern ID = Pattern.compile("^\\{\\s*\"id\"\\s*:\\s*\"([^\"]*)\"\\s*,\\s*\"message\"\\s*:");
   private static final Duration RETRY_EVERY = Duration.ofMillis(100);
 
   /** One connection of a client to one node: open from {@code openedAt} until {@code endedAt} (0 while open). */
@@ -41,22 +46,22 @@ final class RoamingClients implements AutoCloseable {
       this.node = node;
       this.openedAt = openedAt;
     }
-
-    /** Whether this session was open during the whole of [from, to] (System.nanoTime). */
-    boolean covers(long from, long to) {
-      return openedAt <= from && (endedAt == 0 || endedAt >= to);
-    }
   }
 
-  /** One received event: its number and when its message arrived. */
-  record Received(long number, long at) {}
+  /** One received event: its number, when its message arrived, and the message's id (its position). */
+  record Received(long number, long at, long position) {}
 
   static final class Client {
     final String name;
     final List<Session> sessions = new CopyOnWriteArrayList<>();
     final List<Received> received = Collections.synchronizedList(new ArrayList<>());
+    /** Where the ids broke the contract: not one more than the one before, a gap notice, no id. */
+    final List<String> problems = new CopyOnWriteArrayList<>();
     volatile WebSocket webSocket;
     volatile int failedAttempts;
+    /** The id of the last message, sent as Last-Event-ID when it reconnects (null: none yet). */
+    volatile String lastId;
+    private long lastPosition = -1;
 
     Client(String name) {
       this.name = name;
@@ -155,9 +160,16 @@ final class RoamingClients implements AutoCloseable {
     if (closing) {
       return;
     }
-    http.newWebSocketBuilder()
-        .connectTimeout(Duration.ofSeconds(5))
-        .header("User-Agent", "regcast-roaming-" + client.name)
+    WebSocket.Builder builder =
+        http.newWebSocketBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .header("User-Agent", "regcast-roaming-" + client.name)
+            .subprotocols(BroadcastClient.V1);
+    String lastId = client.lastId;
+    if (lastId != null) {
+      builder.header("Last-Event-ID", lastId);
+    }
+    builder
         .buildAsync(urls[node], new Listener(client, node))
         .whenComplete(
             (ws, failure) -> {
@@ -222,9 +234,10 @@ final class RoamingClients implements AutoCloseable {
       text.append(data);
       if (last) {
         long now = System.nanoTime();
+        long position = position(text);
         Matcher m = DIGEST.matcher(text);
         while (m.find()) {
-          client.received.add(new Received(Long.parseLong(m.group(1), 16), now));
+          client.received.add(new Received(Long.parseLong(m.group(1), 16), now, position));
         }
         text.setLength(0);
       }
@@ -247,6 +260,29 @@ final class RoamingClients implements AutoCloseable {
     @Override
     public void onError(WebSocket ws, Throwable error) {
       ended("error " + error);
+    }
+
+    /** The message's id as a position (noting where it breaks the contract); -1 for a message without one. */
+    private long position(CharSequence message) {
+      Matcher id = ID.matcher(message);
+      if (!id.find()) {
+        client.problems.add((message.toString().startsWith("{\"gap\"") ? "a gap notice " : "a message without an id: ")
+            + message.subSequence(0, Math.min(200, message.length())));
+        return -1;
+      }
+      client.lastId = id.group(1);
+      long position;
+      try {
+        position = Long.parseLong(id.group(1));
+      } catch (NumberFormatException e) {
+        client.problems.add("an id that is not a position: " + id.group(1));
+        return -1;
+      }
+      if (client.lastPosition >= 0 && position != client.lastPosition + 1) {
+        client.problems.add("id " + position + " after id " + client.lastPosition + " (node " + (node + 1) + ")");
+      }
+      client.lastPosition = Math.max(client.lastPosition, position);
+      return position;
     }
 
     private void ended(String how) {
