@@ -42,6 +42,10 @@ public final class GatewayServer {
   private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
   /** {@code regcast.history.memory-tail}'s default. */
   public static final int DEFAULT_MEMORY_TAIL = 1000;
+  /** {@code regcast.history.memory-tail-linger}'s default. */
+  public static final Duration DEFAULT_TAIL_LINGER = Duration.ofMinutes(10);
+  /** Deserted paths are looked for at least this often (more often with a shorter linger). */
+  private static final Duration SWEEP_AT_MOST_EVERY = Duration.ofSeconds(30);
   private static final StreamHistory NO_HISTORY = (path, lastEventId, target) -> target.unavailable("no history");
 
   private final GatewaySettings settings;
@@ -55,7 +59,7 @@ public final class GatewayServer {
 
   private GatewayServer(
       GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
-      StreamHistory history, int memoryTail, Metrics metrics) {
+      StreamHistory history, int memoryTail, Duration tailLinger, Metrics metrics) {
     this.settings = settings;
     this.epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -64,7 +68,9 @@ public final class GatewayServer {
     this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("gateway-accept"), io);
     this.workers =
         new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("gateway-io"), io);
-    this.connections = new LocalConnections(metrics, directory, memoryTail);
+    this.connections = new LocalConnections(metrics, directory, memoryTail, tailLinger);
+    Duration sweepEvery = tailLinger.compareTo(SWEEP_AT_MOST_EVERY) < 0 ? tailLinger : SWEEP_AT_MOST_EVERY;
+    boss.scheduleAtFixedRate(connections::sweep, sweepEvery.toMillis(), sweepEvery.toMillis(), TimeUnit.MILLISECONDS);
     ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer);
     this.bootstrap =
         new ServerBootstrap()
@@ -92,8 +98,8 @@ public final class GatewayServer {
    */
   public static GatewayServer start(GatewaySettings settings, GatewayDirectory directory, String nodeToken, Metrics metrics)
       throws InterruptedException {
-    return create(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, NO_HISTORY, DEFAULT_MEMORY_TAIL, metrics)
-        .listen();
+    return create(settings, directory, nodeToken, ConnectAuthorizer.ALLOW_ALL, NO_HISTORY, DEFAULT_MEMORY_TAIL,
+        DEFAULT_TAIL_LINGER, metrics).listen();
   }
 
   /**
@@ -101,12 +107,13 @@ public final class GatewayServer {
    * binds it once it knows its gateways — a client that came earlier would be told 404 for a path
    * that exists (which a browser's EventSource takes as final), rather than find no listener and
    * retry. {@code history} answers the resumes the in-memory tails cannot; {@code memoryTail} is
-   * how many messages each path's tail keeps at most (fewer when its gateway keeps fewer).
+   * how many messages each path's tail keeps at most (fewer when its gateway keeps fewer), {@code
+   * tailLinger} how long after the path's last connection here left.
    */
   public static GatewayServer create(
       GatewaySettings settings, GatewayDirectory directory, String nodeToken, ConnectAuthorizer authorizer,
-      StreamHistory history, int memoryTail, Metrics metrics) {
-    return new GatewayServer(settings, directory, nodeToken, authorizer, history, memoryTail, metrics);
+      StreamHistory history, int memoryTail, Duration tailLinger, Metrics metrics) {
+    return new GatewayServer(settings, directory, nodeToken, authorizer, history, memoryTail, tailLinger, metrics);
   }
 
   /** Binds the listener; blocks until bound (start-up only). */

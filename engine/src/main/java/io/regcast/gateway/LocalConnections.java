@@ -15,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The node's open connections: by id (for the connections API) and by path, split per event loop
  * (for fan-out, see {@link LoopShard}), with each path's in-memory {@link PathTail}. A path's
- * state lives while it has connections: its last connection takes the tail along.
+ * state lives while it has connections, and {@code tailLinger} after its last one left (the tail
+ * keeps up with the stream meanwhile): clients that come back together — after a network blip, a
+ * restart of their proxy, the hourly lifetime close — resume from memory, not from the path's log.
  */
 final class LocalConnections {
   /**
@@ -26,7 +28,9 @@ final class LocalConnections {
   private static final class PathStream {
     final Map<EventLoop, LoopShard> shards = new HashMap<>();
     final PathTail tail = new PathTail();
-    /** Its last connection left: it is out of the map, and a late broadcast must not touch it. */
+    /** When its last connection left ({@link System#nanoTime}); -1 while it has connections. */
+    long desertedAt = -1;
+    /** It lingered out: it is out of the map, and a late broadcast or join must not touch it. */
     boolean closed;
   }
 
@@ -35,12 +39,17 @@ final class LocalConnections {
   private final Metrics metrics;
   private final GatewayDirectory directory;
   private final int memoryTail;
+  private final long tailLingerNanos;
 
-  /** {@code memoryTail}: at most this many messages kept per path (fewer when the gateway keeps fewer). */
-  LocalConnections(Metrics metrics, GatewayDirectory directory, int memoryTail) {
+  /**
+   * {@code memoryTail}: at most this many messages kept per path (fewer when the gateway keeps
+   * fewer); {@code tailLinger}: how long a path's tail is kept after its last connection left.
+   */
+  LocalConnections(Metrics metrics, GatewayDirectory directory, int memoryTail, java.time.Duration tailLinger) {
     this.metrics = metrics;
     this.directory = directory;
     this.memoryTail = memoryTail;
+    this.tailLingerNanos = tailLinger.toNanos();
     metrics.openConnections(this::forEachPath);
   }
 
@@ -77,6 +86,7 @@ final class LocalConnections {
           continue;
         }
         stream.shards.computeIfAbsent(c.channel.eventLoop(), loop -> new LoopShard(loop, metrics)).add(handler);
+        stream.desertedAt = -1;
         if (position < 0) {
           return null;
         }
@@ -101,10 +111,26 @@ final class LocalConnections {
         stream.shards.remove(c.channel.eventLoop());
       }
       if (stream.shards.isEmpty() && !stream.closed) {
-        // Deleted gateways and deserted paths leave nothing behind.
-        stream.closed = true;
-        stream.tail.clear();
-        byPath.remove(key, stream);
+        stream.desertedAt = System.nanoTime();
+      }
+    }
+  }
+
+  /**
+   * Frees the paths deserted for longer than the linger, and at once those of deleted gateways:
+   * they leave nothing behind. Called now and then from the listener's thread.
+   */
+  void sweep() {
+    long now = System.nanoTime();
+    for (var entry : byPath.entrySet()) {
+      PathStream stream = entry.getValue();
+      synchronized (stream) {
+        if (stream.desertedAt >= 0 && !stream.closed
+            && (now - stream.desertedAt > tailLingerNanos || !directory.contains(entry.getKey()))) {
+          stream.closed = true;
+          stream.tail.clear();
+          byPath.remove(entry.getKey(), stream);
+        }
       }
     }
   }
@@ -127,7 +153,7 @@ final class LocalConnections {
     return out;
   }
 
-  /** The messages the tail of {@code key} holds (0 when the path has no connection here). */
+  /** The messages the tail of {@code key} holds (0 when the path has no state here). */
   int tailSize(PathKey key) {
     PathStream stream = byPath.get(key);
     if (stream == null) {

@@ -135,7 +135,7 @@ public final class Node implements AutoCloseable {
       StreamHistory resumes = (path, lastEventId, target) -> PathHub.history(hubRef.get()).resume(path, lastEventId, target);
       GatewayServer gateway =
           GatewayServer.create(settings.gateway(), directory, Connections.localToken(system), gatewayAccess,
-              resumes, settings.history().memoryTail(), metrics);
+              resumes, settings.history().memoryTail(), settings.history().memoryTailLinger(), metrics);
       CoordinatedShutdown.get(system)
           .addTask(
               CoordinatedShutdown.PhaseServiceUnbind(),

@@ -40,11 +40,13 @@ public record Settings(
 
   /**
    * The paths' logs: the retention of gateways that set none, how many of a path's newest
-   * messages each node keeps in memory for resuming clients, and how often a log is snapshotted
+   * messages each node keeps in memory for resuming clients (and how long after the path's last
+   * client on the node left), and how often a log is snapshotted
    * (what lets it delete its older journal entries), and after how long without a message a log
    * stops (its retained messages are read from the journal again when it is next needed).
    */
-  public record History(HistorySettings defaults, int memoryTail, int snapshotEvery, Duration idleAfter) {}
+  public record History(
+      HistorySettings defaults, int memoryTail, Duration memoryTailLinger, int snapshotEvery, Duration idleAfter) {}
 
   /** How {@code :reconcile} reads registries: per request, in flight at once, and in all. */
   public record Reconcile(Duration requestTimeout, int maxParallelRequests, Duration timeout) {}
@@ -159,6 +161,7 @@ public record Settings(
         new History(
             new HistorySettings(maxMessages, positive(c, "history.max-age", c.getDuration("history.max-age"))),
             (int) positive(c, "history.memory-tail", c.getInt("history.memory-tail")),
+            positive(c, "history.memory-tail-linger", c.getDuration("history.memory-tail-linger")),
             (int) positive(c, "history.snapshot-every", c.getInt("history.snapshot-every")),
             positive(c, "history.idle-after", c.getDuration("history.idle-after")));
     Reconcile reconcile =

@@ -43,7 +43,8 @@ class EventStreamTest {
             ? ConnectAuthorizer.Verdict.ALLOWED
             : ConnectAuthorizer.Verdict.FORBIDDEN;
     return GatewayServer.create(GatewayServerTest.settings(Duration.ofMillis(300), lifetime, 1 << 20), directory,
-        "tok123", keys, history, 1000, new Metrics(new Metrics.Settings(false))).listen();
+        "tok123", keys, history, 1000, GatewayServer.DEFAULT_TAIL_LINGER, new Metrics(new Metrics.Settings(false)))
+        .listen();
   }
 
   @BeforeAll

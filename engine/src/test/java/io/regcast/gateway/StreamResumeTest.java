@@ -51,7 +51,7 @@ class StreamResumeTest {
 
   static GatewayDirectory directory(String domain) {
     GatewayDirectory directory = new GatewayDirectory(domain, new HistorySettings(5000, Duration.ofHours(24)));
-    List<String> paths = List.of("/a", "/b", "/c", "/d", "/e");
+    List<String> paths = List.of("/a", "/b", "/c", "/d", "/e", "/linger");
     directory.replaceAll(List.of(
         new Gateway(GW, "b1g", "one", "", paths, Instant.now()),
         new Gateway(SMALL, "b1g", "small", "", paths, Instant.now(), false, new HistorySettings(3, Duration.ofHours(24)), null),
@@ -60,11 +60,14 @@ class StreamResumeTest {
     return directory;
   }
 
+  /** Short, so that a deserted path's tail goes within a test. */
+  private static final Duration TAIL_LINGER = Duration.ofMillis(500);
+
   @BeforeAll
   static void startServer() throws Exception {
     GatewaySettings settings = GatewayServerTest.settings(Duration.ofMinutes(10), Duration.ofMinutes(60), 1 << 20);
     server = GatewayServer.create(settings, directory(""), "tok123", ConnectAuthorizer.ALLOW_ALL, history, 1000,
-        new Metrics(new Metrics.Settings(false))).listen();
+        TAIL_LINGER, new Metrics(new Metrics.Settings(false))).listen();
   }
 
   @AfterAll
@@ -294,13 +297,33 @@ class StreamResumeTest {
   }
 
   @Test
-  void tailKeepsNoMoreThanTheGatewaysMaxMessagesAndIsFreedWithThePathsLastConnection() throws Exception {
+  void tailKeepsNoMoreThanTheGatewaysMaxMessagesAndIsFreedOnceThePathsLastConnectionLeftForTheLinger()
+      throws Exception {
     PathKey key = new PathKey(SMALL, "/c");
     RawWebSocket anchor = anchor(key);
     publishAll(key, 1, 10);
     await("tail of 3", () -> server.tailSize(key) == 3);
+    long closed = System.nanoTime();
     anchor.close();
     await("tail freed", () -> server.tailSize(key) == 0);
+    assertTrue(System.nanoTime() - closed >= TAIL_LINGER.toNanos(), "kept for the linger first");
+  }
+
+  @Test
+  void clientsThatComeBackToADesertedPathWithinTheLingerResumeFromItsTailWhichKeptUpMeanwhile() throws Exception {
+    PathKey key = new PathKey(GW, "/linger");
+    RawWebSocket anchor = anchor(key);
+    publishAll(key, 1, 3);
+    await("tail of 3", () -> server.tailSize(key) == 3);
+    anchor.close();
+    publishAll(key, 4, 6); // nobody is connected here now
+    int asked = history.asked();
+    try (RawWebSocket ws = v1(key, "2")) {
+      for (long p = 3; p <= 6; p++) {
+        assertEquals(p, nextPosition(ws, key));
+      }
+    }
+    assertEquals(asked, history.asked(), "answered from memory, not from the log");
   }
 
   @Test
