@@ -3,6 +3,8 @@ package io.regcast.gateway;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -58,12 +60,16 @@ final class PathTail {
     if (entries.isEmpty() || position + 1 < entries.peekFirst().position()) {
       return null;
     }
+    // From the newest back: a resume costs what it gets, not the whole tail (up to memory-tail).
     List<ByteBuf> replay = new ArrayList<>((int) (lastSeen - position));
-    for (Entry entry : entries) {
-      if (entry.position() > position) {
-        replay.add(entry.bytes(encoding).retainedDuplicate());
+    for (Iterator<Entry> newestFirst = entries.descendingIterator(); newestFirst.hasNext(); ) {
+      Entry entry = newestFirst.next();
+      if (entry.position() <= position) {
+        break;
       }
+      replay.add(entry.bytes(encoding).retainedDuplicate());
     }
+    Collections.reverse(replay);
     return replay;
   }
 
