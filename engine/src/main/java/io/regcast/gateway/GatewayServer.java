@@ -71,7 +71,8 @@ public final class GatewayServer {
     this.connections = new LocalConnections(metrics, directory, memoryTail, tailLinger);
     Duration sweepEvery = tailLinger.compareTo(SWEEP_AT_MOST_EVERY) < 0 ? tailLinger : SWEEP_AT_MOST_EVERY;
     boss.scheduleAtFixedRate(connections::sweep, sweepEvery.toMillis(), sweepEvery.toMillis(), TimeUnit.MILLISECONDS);
-    ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer);
+    ServerContext context = new ServerContext(settings, directory, connections, history, metrics, nodeToken, authorizer,
+        new ConnectionLimits(settings.limits()));
     this.bootstrap =
         new ServerBootstrap()
             .group(boss, workers)

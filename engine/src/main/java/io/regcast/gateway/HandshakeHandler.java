@@ -23,10 +23,13 @@ import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first request on a connection. An upgrade to a declared gateway path becomes a WebSocket
@@ -43,8 +46,14 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
   /** How long a browser's {@code EventSource} waits before it reconnects. */
   static final long RETRY_MILLIS = 2000;
 
+  /** How long a refused client is asked to wait before it tries again. */
+  static final String RETRY_AFTER_SECONDS = "1";
+
   private final ServerContext context;
   private final WebSocketDecoderConfig decoderConfig;
+  /** Why this connection may not stay (answered to its request), or ALLOWED. */
+  private ConnectionLimits.Verdict admission = ConnectionLimits.Verdict.ALLOWED;
+  private ScheduledFuture<?> handshakeTimer;
 
   HandshakeHandler(ServerContext context) {
     this.context = context;
@@ -59,8 +68,53 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
             .build();
   }
 
+  /**
+   * Counts the connection against the limits (a refused one is told so once its request is in)
+   * and gives it the handshake timeout to send a complete request.
+   */
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
+      InetAddress address = remote.getAddress();
+      admission = context.limits().accepted(address);
+      if (admission == ConnectionLimits.Verdict.ALLOWED) {
+        ctx.channel().closeFuture().addListener(closed -> context.limits().closed(address));
+      } else {
+        context.metrics().connectionRefused(admission == ConnectionLimits.Verdict.NODE_FULL);
+      }
+    }
+    handshakeTimer = ctx.executor().schedule(() -> {
+      context.metrics().handshakeTimedOut();
+      ctx.close();
+    }, context.settings().limits().handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    super.channelActive(ctx);
+  }
+
+  /** The request came and was answered (the connection closes), or a connection handler took over. */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    cancelHandshakeTimer();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelHandshakeTimer();
+    super.channelInactive(ctx);
+  }
+
+  private void cancelHandshakeTimer() {
+    if (handshakeTimer != null) {
+      handshakeTimer.cancel(false);
+    }
+  }
+
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    cancelHandshakeTimer();
+    if (admission != ConnectionLimits.Verdict.ALLOWED) {
+      refuse(ctx, admission);
+      return;
+    }
     if (!request.decoderResult().isSuccess()) {
       answer(ctx, HttpResponseStatus.BAD_REQUEST, "malformed HTTP request", HttpHeaders.EMPTY_HEADERS);
       return;
@@ -96,7 +150,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
       ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    if (!authorized(ctx, request, uri, key, HttpHeaders.EMPTY_HEADERS)) {
+    // A browser's page from an origin the gateway does not list may not open it (no Origin: not a browser).
+    if (corsOrRefuse(ctx, key, request) == null || !authorized(ctx, request, uri, key, HttpHeaders.EMPTY_HEADERS)) {
       return;
     }
     boolean v1 = offers(request, SUBPROTOCOL);
@@ -164,6 +219,18 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRequest
     channel.pipeline().remove("http");
     channel.writeAndFlush(EventChunks.retry(channel.alloc(), RETRY_MILLIS), channel.voidPromise());
     handler.opened();
+  }
+
+  private void refuse(ChannelHandlerContext ctx, ConnectionLimits.Verdict why) {
+    boolean nodeFull = why == ConnectionLimits.Verdict.NODE_FULL;
+    FullHttpResponse response = response(
+        nodeFull ? HttpResponseStatus.SERVICE_UNAVAILABLE : HttpResponseStatus.TOO_MANY_REQUESTS,
+        nodeFull
+            ? "this node holds its most connections (regcast.gateway.max-connections); try again, or another node"
+            : "your address holds its most connections to this node (regcast.gateway.max-connections-per-ip)",
+        HttpHeaders.EMPTY_HEADERS);
+    response.headers().set(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 
   /** The CORS headers for the request's origin; null when it may not read the gateway (answered 403). */

@@ -10,4 +10,5 @@ record ServerContext(
     StreamHistory history,
     Metrics metrics,
     String nodeToken,
-    ConnectAuthorizer authorizer) {}
+    ConnectAuthorizer authorizer,
+    ConnectionLimits limits) {}

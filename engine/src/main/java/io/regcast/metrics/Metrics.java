@@ -98,6 +98,12 @@ public final class Metrics {
       "Messages dropped from slow connections' queues (slow-consumer policy drop-oldest)");
   private final Counter slowConsumerDisconnects = counter("regcast_gateway_slow_consumer_disconnects",
       "Connections closed with 1008 because their queue exceeded max-queued-bytes (policy disconnect)");
+  private final Counter handshakeTimeouts = counter("regcast_gateway_handshake_timeouts",
+      "Connections closed because no complete request came within regcast.gateway.handshake-timeout");
+  private final Counter refusedNodeFull = counter("regcast_gateway_refused_node_full",
+      "Connections refused with 503: the node had regcast.gateway.max-connections open");
+  private final Counter refusedIpFull = counter("regcast_gateway_refused_ip_full",
+      "Connections refused with 429: their address had regcast.gateway.max-connections-per-ip open");
   private final Counter connectionsOpened = counter("regcast_gateway_connections_opened",
       "WebSocket connections opened on this node (handshake completed)");
 
@@ -217,6 +223,15 @@ public final class Metrics {
 
   public void slowConsumerDisconnected() {
     slowConsumerDisconnects.inc();
+  }
+
+  public void handshakeTimedOut() {
+    handshakeTimeouts.inc();
+  }
+
+  /** A connection was refused for a connection limit: the node's ({@code nodeFull}) or its address's. */
+  public void connectionRefused(boolean nodeFull) {
+    (nodeFull ? refusedNodeFull : refusedIpFull).inc();
   }
 
   public void connectionOpened() {

@@ -216,7 +216,11 @@ public record Settings(
             ? GatewaySettings.SlowConsumerPolicy.DISCONNECT
             : GatewaySettings.SlowConsumerPolicy.DROP_OLDEST,
         positive(c, "gateway.slow-consumer.max-queued-bytes", c.getBytes("gateway.slow-consumer.max-queued-bytes")),
-        threads);
+        threads,
+        new GatewaySettings.Limits(
+            positive(c, "gateway.handshake-timeout", c.getDuration("gateway.handshake-timeout")),
+            (int) positive(c, "gateway.max-connections", c.getInt("gateway.max-connections")),
+            (int) positive(c, "gateway.max-connections-per-ip", c.getInt("gateway.max-connections-per-ip"))));
   }
 
   /** The JDBC URL the journal uses: H2 in the data directory, or the configured one. */

@@ -45,7 +45,8 @@ class GatewayServerTest {
   static GatewaySettings settings(Duration idle, Duration lifetime, long maxQueued) {
     return new GatewaySettings(
         "127.0.0.1", 0, "gw.example", 32 * 1024, 128 * 1024, Duration.ofMillis(300), idle, lifetime,
-        Duration.ofMillis(500), GatewaySettings.SlowConsumerPolicy.DISCONNECT, maxQueued, 2);
+        Duration.ofMillis(500), GatewaySettings.SlowConsumerPolicy.DISCONNECT, maxQueued, 2,
+        GatewaySettings.Limits.DEFAULT);
   }
 
   static GatewayServer start(GatewaySettings settings) throws InterruptedException {

@@ -217,7 +217,8 @@ final class GatewayBench {
             Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(24), Duration.ofSeconds(1),
             // Nothing may be cut: a queue far above what the window can put behind a connection
             // (a cut would show as a slow-consumer error in the table).
-            GatewaySettings.SlowConsumerPolicy.DISCONNECT, 256L * 1024 * 1024, options.eventLoops());
+            GatewaySettings.SlowConsumerPolicy.DISCONNECT, 256L * 1024 * 1024, options.eventLoops(),
+            GatewaySettings.Limits.DEFAULT);
     GatewayDirectory directory = new GatewayDirectory("", new io.regcast.model.HistorySettings(1000, java.time.Duration.ofHours(24)));
     directory.replaceAll(List.of(new Gateway(GATEWAY_ID, "b1gbenchfolder000001", "bench", "", List.of(PATH), Instant.now())));
     server = GatewayServer.start(settings, directory, "bench0", metrics);
