@@ -108,6 +108,7 @@ final class LocalCluster implements RegcastNodes {
     // Only our settings: a REGCAST_* variable of the shell must not change what is measured.
     builder.environment().keySet().removeIf(k -> k.startsWith("REGCAST_"));
     builder.environment().put("REGCAST_CLUSTER_DIR", dir.toString());
+    builder.environment().put("REGCAST_GATEWAY_MAX_CONNECTIONS_PER_IP", NodeJvm.BENCH_CONNECTIONS_PER_IP);
     if (jar != null) {
       builder.environment().put("REGCAST_JAR", jar.toAbsolutePath().toString());
     }

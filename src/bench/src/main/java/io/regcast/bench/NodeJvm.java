@@ -26,6 +26,12 @@ import java.util.regex.Pattern;
  */
 final class NodeJvm implements AutoCloseable {
   /**
+   * The gateway's per-address connection limit on the benchmark's nodes: the load client opens
+   * tens of thousands of connections from a few loopback addresses.
+   */
+  static final String BENCH_CONNECTIONS_PER_IP = "1000000";
+
+  /**
    * {@code regcast node ready in 1892 ms: http://127.0.0.1:40599, gateway ws://127.0.0.1:40600,
    * management http://127.0.0.1:40601 (data /tmp/x)}.
    */
@@ -63,6 +69,7 @@ final class NodeJvm implements AutoCloseable {
     builder.environment().put("REGCAST_MANAGEMENT_PORT", "0");
     builder.environment().put("REGCAST_DATA_DIR", dataDir.toString());
     builder.environment().put("REGCAST_ADMIN_KEY", adminKey);
+    builder.environment().put("REGCAST_GATEWAY_MAX_CONNECTIONS_PER_IP", BENCH_CONNECTIONS_PER_IP);
     NodeJvm node = new NodeJvm(builder.start(), logFile);
     try {
       Matcher m = node.ready.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
