@@ -53,6 +53,8 @@ class PathLogTest {
 
   private PathKey path;
   private List<Published> published;
+  /** Every publish too, to await one with a deadline. */
+  private TestProbe<Published> publishes;
   private ManualClock clock;
   private TestProbe<ClusterSharding.ShardCommand> shard;
   private EventSourcedBehaviorTestKit<Command, Event, State> log;
@@ -71,6 +73,7 @@ class PathLogTest {
   void freshLog() {
     path = new PathKey("d5d-" + IDS.incrementAndGet(), "/events");
     published = new CopyOnWriteArrayList<>();
+    publishes = testKit.createTestProbe(Published.class);
     clock = new ManualClock(T0);
     shard = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
     log = logWith(new PathLog.Settings(500, Duration.ofMinutes(2)));
@@ -80,7 +83,11 @@ class PathLogTest {
     var kit = EventSourcedBehaviorTestKit.<Command, Event, State>create(
         testKit.system(),
         PathLog.create(PathLog.entityId(path), shard.getRef(), settings,
-            (p, entries, head, ingested) -> published.add(new Published(p, entries, head)),
+            (p, entries, head, ingested) -> {
+              Published one = new Published(p, entries, head);
+              published.add(one);
+              publishes.getRef().tell(one);
+            },
             new Metrics(new Metrics.Settings(false)), clock));
     kit.clear();
     return kit;
@@ -229,11 +236,9 @@ class PathLogTest {
   @Test
   void announcesItsHeadASecondAfterStoring() {
     append("a1s-1", 1, 1, KEEP_ALL, "m1");
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (published.size() < 2 && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertEquals(new Published(path, List.of(), 1), published.get(published.size() - 1));
+    assertEquals(1, publishes.receiveMessage(Duration.ofSeconds(5)).entries().size(), "the message itself");
+    assertEquals(new Published(path, List.of(), 1), publishes.receiveMessage(Duration.ofSeconds(5)),
+        "then, a second later, its head");
   }
 
   @Test
